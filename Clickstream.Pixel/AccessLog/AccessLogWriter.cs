@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+
+namespace Clickstream.Pixel.AccessLog;
+
+/// <summary>
+/// Appends access-log lines off the request path: a hit formats its line into a pooled buffer and
+/// queues it; this service writes the queue to the file, flushing at least every
+/// <see cref="AccessLogOptions.FlushInterval"/>, and rotates by rename+create. A full queue or a full
+/// disk never fails a hit: the line is counted as not logged.
+/// </summary>
+public sealed partial class AccessLogWriter : BackgroundService
+{
+    private readonly Channel<PooledLine> _queue;
+    private readonly AccessLogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AccessLogWriter> _logger;
+    private readonly Counter<long> _written;
+    private readonly Counter<long> _dropped;
+    private FileStream? _file;
+    private long _fileLength;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+
+    public AccessLogWriter(IOptions<AccessLogOptions> options, TimeProvider time, IMeterFactory meters, ILogger<AccessLogWriter> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _queue = Channel.CreateBounded<PooledLine>(new BoundedChannelOptions(_options.BufferLines)
+        {
+            // A hit must not wait for the disk: when the queue is full the line is counted and dropped.
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        var meter = meters.Create(PixelTelemetry.MeterName);
+        _written = meter.CreateCounter<long>("pixel.log.lines.written", "{line}", "Access-log lines written to the file.");
+        _dropped = meter.CreateCounter<long>("pixel.log.lines.dropped", "{line}", "Hits answered but not logged (queue full or disk error).");
+        System.IO.Directory.CreateDirectory(_options.Directory);
+        LivePath = Path.GetFullPath(Path.Combine(_options.Directory, _options.FileName));
+    }
+
+    public string LivePath { get; }
+
+    /// <summary>Queues a line; false (and counted) when the queue is full.</summary>
+    public bool TryWrite(in AccessLogEntry entry)
+    {
+        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(512);
+        scratch.ResetWrittenCount();
+        entry.WriteTo(scratch);
+        var buffer = ArrayPool<byte>.Shared.Rent(scratch.WrittenCount);
+        scratch.WrittenSpan.CopyTo(buffer);
+        if (_queue.Writer.TryWrite(new PooledLine(buffer, scratch.WrittenCount)))
+        {
+            return true;
+        }
+
+        ArrayPool<byte>.Shared.Return(buffer);
+        _dropped.Add(1, new KeyValuePair<string, object?>("reason", "queue_full"));
+        return false;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = _queue.Reader;
+        var lastFlush = _time.GetTimestamp();
+        try
+        {
+            while (await reader.WaitToReadAsync(stoppingToken))
+            {
+                DrainAvailable(reader, ref lastFlush);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Shutdown: whatever was answered gets written.
+            _queue.Writer.TryComplete();
+            DrainAvailable(reader, ref lastFlush);
+            Flush();
+            _file?.Dispose();
+        }
+    }
+
+    private void DrainAvailable(ChannelReader<PooledLine> reader, ref long lastFlush)
+    {
+        while (reader.TryRead(out var line))
+        {
+            Append(line);
+            if (_time.GetElapsedTime(lastFlush) >= _options.FlushInterval)
+            {
+                Flush();
+                lastFlush = _time.GetTimestamp();
+            }
+        }
+
+        // The queue is empty: nothing is gained by holding bytes back.
+        Flush();
+        lastFlush = _time.GetTimestamp();
+    }
+
+    private void Append(PooledLine line)
+    {
+        try
+        {
+            var file = _file ??= Open();
+            if (_fileLength + line.Length > _options.MaxFileBytes && _fileLength > 0)
+            {
+                file = Rotate();
+            }
+
+            file.Write(line.Buffer, 0, line.Length);
+            _fileLength += line.Length;
+            _written.Add(1);
+        }
+        catch (IOException ex)
+        {
+            _dropped.Add(1, new KeyValuePair<string, object?>("reason", "io_error"));
+            LogWriteFailed(ex.Message);
+            // Reopen on the next line: the disk may have room again.
+            CloseQuietly();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(line.Buffer);
+        }
+    }
+
+    private void Flush()
+    {
+        try
+        {
+            _file?.Flush();
+        }
+        catch (IOException ex)
+        {
+            LogWriteFailed(ex.Message);
+            CloseQuietly();
+        }
+    }
+
+    private FileStream Open()
+    {
+        var file = new FileStream(LivePath, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 64 * 1024,
+        });
+        _fileLength = file.Length;
+        return file;
+    }
+
+    private FileStream Rotate()
+    {
+        _file!.Flush();
+        _file.Dispose();
+        _file = null;
+        // Keeps the .log ending: the shipper follows the renamed inode and finds it again after a restart.
+        var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        var rotated = Path.Combine(Path.GetDirectoryName(LivePath)!, $"{Path.GetFileNameWithoutExtension(LivePath)}.{stamp}{Path.GetExtension(LivePath)}");
+        File.Move(LivePath, rotated);
+        LogRotated(rotated);
+        return _file = Open();
+    }
+
+    private void CloseQuietly()
+    {
+        try
+        {
+            _file?.Dispose();
+        }
+        catch (IOException)
+        {
+            // Buffered bytes that cannot reach a full disk are lost either way; they were counted as written.
+        }
+
+        _file = null;
+    }
+
+    private readonly record struct PooledLine(byte[] Buffer, int Length);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Access log write failed: {Reason}")]
+    private partial void LogWriteFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Access log rotated to {RotatedPath}")]
+    private partial void LogRotated(string rotatedPath);
+}

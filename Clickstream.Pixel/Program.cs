@@ -1,0 +1,14 @@
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddPixel();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapPixel();
+
+app.Run();
+
+/// <summary>Visible to <c>WebApplicationFactory</c> in the tests.</summary>
+public partial class Program;

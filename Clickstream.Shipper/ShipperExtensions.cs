@@ -1,0 +1,46 @@
+using Clickstream.ServiceDefaults.Kafka;
+using Clickstream.Shipper;
+using Clickstream.Shipper.DeadLetters;
+using Clickstream.Shipper.Delivery;
+using Clickstream.Shipper.Tailing;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class ShipperExtensions
+{
+    public static IHostApplicationBuilder AddShipper(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ShipperOptions>()
+            .BindConfiguration(ShipperOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.AddKafkaProducer<byte[]?, byte[]>("kafka", settings =>
+        {
+            // Defaults for a shipper that must not lose or reorder; each stays overridable from Kafka:Producer:Config.
+            var eventHubs = settings.ConnectionString is { } cs && KafkaConnection.Parse(cs).IsEventHubs;
+            settings.Config.TryAdd("enable.idempotence", "true");
+            settings.Config.TryAdd("message.timeout.ms", "0"); // librdkafka retries until delivered
+            settings.Config.TryAdd("linger.ms", "5");
+            // Event Hubs takes gzip on Premium/Dedicated only; lz4 keeps the emulator's 5 MiB partitions roomy.
+            settings.Config.TryAdd("compression.type", eventHubs ? "none" : "lz4");
+            settings.Config.TryAdd("queue.buffering.max.messages", "1000000");
+        });
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ShipperMetrics>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ShipperOptions>>().Value;
+            return new InFlightWindow(options.MaxInFlightMessages, options.MaxInFlightBytes);
+        });
+        builder.Services.AddSingleton<DeadLetterWriter>();
+        builder.Services.AddSingleton<KafkaSender>();
+        builder.Services.AddSingleton<TailCoordinator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TailCoordinator>());
+        builder.Services.AddHealthChecks().AddCheck<ShipperHealthCheck>("shipper");
+        return builder;
+    }
+}

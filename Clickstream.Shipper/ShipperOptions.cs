@@ -1,0 +1,65 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Clickstream.Shipper;
+
+/// <summary>Where to start in a file the shipper has never seen.</summary>
+public enum StartPosition
+{
+    /// <summary>Ship the whole file (the default: nothing written before the shipper started is lost).</summary>
+    Head,
+
+    /// <summary>Ship only what is appended from now on.</summary>
+    Tail,
+}
+
+/// <summary>The shipper's configuration, bound from the <c>Shipper</c> section (appsettings, environment, command line).</summary>
+public sealed class ShipperOptions
+{
+    public const string SectionName = "Shipper";
+
+    /// <summary>Files to tail: paths or globs (<c>*</c> and <c>?</c> in the file name), e.g. <c>/var/log/nginx/access*.log</c>.</summary>
+    [MinLength(1)]
+    public List<string> Paths { get; set; } = ["../.data/logs/*.log"];
+
+    public StartPosition StartAt { get; set; } = StartPosition.Head;
+
+    /// <summary>Checkpoints and the dead-letter file live here.</summary>
+    [Required]
+    public string StateDirectory { get; set; } = "../.data/shipper";
+
+    /// <summary>Longer lines go to the dead-letter file. Event Hubs refuses events over 1 MB.</summary>
+    [Range(64, 64 * 1024 * 1024)]
+    public int MaxLineBytes { get; set; } = 1_000_000;
+
+    /// <summary>How often a file at its end is looked at again, and globs are re-expanded.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>A partial last line (no newline yet) is shipped after this idle time when set; by default it waits for its newline.</summary>
+    public TimeSpan? PartialLineTimeout { get; set; }
+
+    /// <summary>At most this many lines are sent and not yet acknowledged; reading pauses beyond it.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxInFlightMessages { get; set; } = 100_000;
+
+    /// <summary>At most this many bytes are sent and not yet acknowledged; reading pauses beyond it.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxInFlightBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>A delivery that fails this many times is dead-lettered; 0 retries forever.</summary>
+    [Range(0, int.MaxValue)]
+    public int MaxDeliveryAttempts { get; set; }
+
+    /// <summary>First wait before a failed delivery is sent again; doubles up to <see cref="MaxRetryBackoff"/>.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Unhealthy when lines wait and nothing was acknowledged for this long.</summary>
+    public TimeSpan StalledAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often acknowledged positions are written to disk.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Also write every shipped line to standard output (Fluentd's <c>@type copy</c> + <c>stdout</c>).</summary>
+    public bool CopyToStdout { get; set; }
+}

@@ -1,0 +1,252 @@
+using System.Buffers;
+using Clickstream.Shipper.Checkpoints;
+using Clickstream.Shipper.DeadLetters;
+using Clickstream.Shipper.Delivery;
+using Microsoft.Win32.SafeHandles;
+
+namespace Clickstream.Shipper.Tailing;
+
+/// <summary>
+/// Follows one file (one inode) from a position: splits it into lines, inspects each, and hands the
+/// good ones to the sender. It holds the file open, so a renamed file is drained to its end; it
+/// notices a copytruncate (the file shrank below what was read) and starts over at 0.
+/// </summary>
+public sealed partial class FileTail : IDisposable
+{
+    private const int InitialBufferBytes = 64 * 1024;
+
+    private readonly SafeFileHandle _handle;
+    private readonly ShipperOptions _options;
+    private readonly KafkaSender _sender;
+    private readonly DeadLetterWriter _deadLetters;
+    private readonly ShipperMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _identityText;
+    private long _readPosition;
+
+    public FileTail(string path, SafeFileHandle handle, FileIdentity identity, long generation, long offset,
+        ShipperOptions options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics, TimeProvider time, ILogger logger)
+    {
+        Path = path;
+        _handle = handle;
+        Identity = identity;
+        _identityText = identity.ToString();
+        Generation = generation;
+        Tracker = new AckTracker(offset);
+        _readPosition = offset;
+        _options = options;
+        _sender = sender;
+        _deadLetters = deadLetters;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The path the file was last seen at (it changes when the file is renamed).</summary>
+    public string Path { get; set; }
+
+    public FileIdentity Identity { get; }
+
+    /// <summary>Counts copytruncates, so event ids stay unique when offsets start over.</summary>
+    public long Generation { get; private set; }
+
+    public AckTracker Tracker { get; private set; }
+
+    /// <summary>Set when no watched path names this file any more: drain to the end, then stop.</summary>
+    public bool Gone { get; set; }
+
+    /// <summary>Bytes in the file that are not acknowledged yet.</summary>
+    public long Backlog
+    {
+        get
+        {
+            try
+            {
+                return Math.Max(0, RandomAccess.GetLength(_handle) - Tracker.Committed);
+            }
+            catch (ObjectDisposedException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    public Checkpoint Checkpoint => new(Identity.Device, Identity.Inode, Generation, Tracker.Committed, Path);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+        var filled = 0;
+        var skipping = false; // inside a line longer than MaxLineBytes
+        long skipStart = 0;
+        var partialSince = _time.GetTimestamp();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (filled == buffer.Length)
+                {
+                    buffer = Grow(buffer, filled);
+                }
+
+                var read = await RandomAccess.ReadAsync(_handle, buffer.AsMemory(filled), _readPosition, cancellationToken);
+                if (read == 0)
+                {
+                    if (DetectTruncation(ref filled, ref skipping))
+                    {
+                        continue;
+                    }
+
+                    if (filled > 0 && !skipping && _options.PartialLineTimeout is { } timeout && _time.GetElapsedTime(partialSince) >= timeout)
+                    {
+                        // Asked for: ship a last line that never got its newline.
+                        await ProcessLineAsync(buffer.AsSpan(0, filled).ToArray(), _readPosition - filled, _readPosition, cancellationToken);
+                        filled = 0;
+                        continue;
+                    }
+
+                    if (Gone)
+                    {
+                        LogDrained(Path, Tracker.Committed);
+                        return;
+                    }
+
+                    await Task.Delay(_options.PollInterval, _time, cancellationToken);
+                    continue;
+                }
+
+                partialSince = _time.GetTimestamp();
+                var chunkStart = _readPosition - filled; // file offset of buffer[0]
+                _readPosition += read;
+                filled += read;
+
+                var consumed = 0;
+                while (true)
+                {
+                    var newline = buffer.AsSpan(consumed, filled - consumed).IndexOf((byte)'\n');
+                    if (newline < 0)
+                    {
+                        break;
+                    }
+
+                    var lineStart = chunkStart + consumed;
+                    var lineEnd = lineStart + newline + 1;
+                    if (skipping)
+                    {
+                        skipping = false;
+                        DeadLetterTooLong(skipStart, lineEnd, buffer.AsSpan(consumed, newline));
+                    }
+                    else
+                    {
+                        await ProcessLineAsync(buffer.AsMemory(consumed, newline), lineStart, lineEnd, cancellationToken);
+                    }
+
+                    consumed += newline + 1;
+                }
+
+                // Keep the partial line at the front of the buffer.
+                var remaining = filled - consumed;
+                if (remaining > _options.MaxLineBytes && !skipping)
+                {
+                    skipping = true;
+                    skipStart = chunkStart + consumed;
+                    LogTooLong(Path, skipStart, _options.MaxLineBytes);
+                    remaining = 0; // drop what was read of it: it is recorded when its end is found
+                }
+                else if (skipping)
+                {
+                    remaining = 0;
+                }
+
+                if (remaining > 0 && consumed > 0)
+                {
+                    buffer.AsSpan(consumed, remaining).CopyTo(buffer);
+                }
+
+                filled = remaining;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private bool DetectTruncation(ref int filled, ref bool skipping)
+    {
+        if (RandomAccess.GetLength(_handle) >= _readPosition)
+        {
+            return false;
+        }
+
+        // copytruncate: the content was copied elsewhere and this file emptied; start over.
+        Generation++;
+        _readPosition = 0;
+        filled = 0;
+        skipping = false;
+        Tracker = new AckTracker(0);
+        _metrics.Truncated();
+        LogTruncated(Path, Generation);
+        return true;
+    }
+
+    private ValueTask ProcessLineAsync(ReadOnlyMemory<byte> line, long offset, long endOffset, CancellationToken cancellationToken)
+    {
+        var inspected = LineInspector.Inspect(line.Span);
+        switch (inspected.Verdict)
+        {
+            case LineVerdict.Empty:
+                _metrics.Skipped();
+                MarkDone(endOffset);
+                return ValueTask.CompletedTask;
+            case LineVerdict.Invalid:
+                _deadLetters.Write("invalid_json", inspected.Reason!, Path, offset, endOffset - offset, line.Span);
+                MarkDone(endOffset);
+                return ValueTask.CompletedTask;
+            case LineVerdict.Repaired:
+                _metrics.Repaired();
+                break;
+        }
+
+        _metrics.Read();
+        var eventId = KafkaSender.EventId(_identityText, Generation, offset);
+        return _sender.SendAsync(new ShipLine(Path, offset, endOffset, inspected.Key, inspected.Value!, eventId, Tracker), cancellationToken);
+    }
+
+    private void DeadLetterTooLong(long start, long end, ReadOnlySpan<byte> tail)
+    {
+        _deadLetters.Write("too_long", $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes}); its last {tail.Length} bytes are kept",
+            Path, start, end - start, tail);
+        MarkDone(end);
+    }
+
+    /// <summary>A line that will not be sent still moves the checkpoint once it is accounted for.</summary>
+    private void MarkDone(long endOffset)
+    {
+        Tracker.Sent(endOffset);
+        Tracker.Acknowledged(endOffset);
+    }
+
+    private byte[] Grow(byte[] buffer, int filled)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxLineBytes + InitialBufferBytes));
+        buffer.AsSpan(0, filled).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return larger;
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} shrank below its checkpoint (copytruncate): reading again from 0 as generation {Generation}")]
+    private partial void LogTruncated(string path, long generation);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}@{Offset}: line longer than {MaxLineBytes} bytes; it goes to the dead-letter file")]
+    private partial void LogTooLong(string path, long offset, int maxLineBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Path} is gone and drained up to {Offset}")]
+    private partial void LogDrained(string path, long offset);
+}

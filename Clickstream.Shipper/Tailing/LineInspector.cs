@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace Clickstream.Shipper.Tailing;
+
+public enum LineVerdict
+{
+    /// <summary>A JSON object, sent as it is.</summary>
+    Valid,
+
+    /// <summary>A JSON object once its invalid UTF-8 was replaced by U+FFFD; sent repaired.</summary>
+    Repaired,
+
+    /// <summary>Nothing but white space: not a hit, skipped and counted.</summary>
+    Empty,
+
+    /// <summary>Not a JSON object: dead-lettered.</summary>
+    Invalid,
+}
+
+/// <summary>The outcome of inspecting a line; <see cref="Value"/> is the bytes to send.</summary>
+public readonly record struct InspectedLine(LineVerdict Verdict, byte[]? Value, byte[]? Key, string? Reason);
+
+/// <summary>
+/// Checks that a line is one JSON object, repairs invalid UTF-8 (nginx's <c>escape=json</c> writes raw
+/// header bytes through), and finds the <c>cookie</c> field, which becomes the message key.
+/// </summary>
+public static class LineInspector
+{
+    private static readonly byte[] Dash = "-"u8.ToArray();
+
+    public static InspectedLine Inspect(ReadOnlySpan<byte> line)
+    {
+        line = TrimEnd(line);
+        if (line.IsEmpty)
+        {
+            return new InspectedLine(LineVerdict.Empty, null, null, null);
+        }
+
+        var verdict = LineVerdict.Valid;
+        byte[] value;
+        if (Utf8.IsValid(line))
+        {
+            value = line.ToArray();
+        }
+        else
+        {
+            // Encoding.UTF8 replaces each invalid sequence with U+FFFD.
+            value = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line));
+            verdict = LineVerdict.Repaired;
+        }
+
+        var reason = TryFindKey(value, out var key);
+        return reason is null
+            ? new InspectedLine(verdict, value, key, null)
+            : new InspectedLine(LineVerdict.Invalid, null, null, reason);
+    }
+
+    /// <summary>Null when the line is one well-formed JSON object; else why not.</summary>
+    private static string? TryFindKey(ReadOnlySpan<byte> json, out byte[]? key)
+    {
+        key = null;
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return "not a JSON object";
+            }
+
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("cookie"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        var cookie = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan.ToArray();
+                        // "-" means no visitor id (privacy signal or nginx without userid): spread such hits.
+                        key = cookie.AsSpan().SequenceEqual(Dash) || cookie.Length == 0 ? null : cookie;
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.EndObject)
+                {
+                    break;
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0)
+            {
+                return "truncated JSON object";
+            }
+
+            // Anything after the object (a second object on the same line) is not one hit.
+            if (reader.BytesConsumed != json.Length && !json[(int)reader.BytesConsumed..].Trim(" \t"u8).IsEmpty)
+            {
+                return "data after the JSON object";
+            }
+
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return $"invalid JSON: {ex.Message}";
+        }
+    }
+
+    private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> line) => line.TrimEnd(" \t\r"u8);
+}

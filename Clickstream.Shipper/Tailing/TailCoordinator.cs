@@ -1,0 +1,274 @@
+using System.Diagnostics.Metrics;
+using Clickstream.Shipper.Checkpoints;
+using Clickstream.Shipper.DeadLetters;
+using Clickstream.Shipper.Delivery;
+using Microsoft.Extensions.FileSystemGlobbing;
+using Microsoft.Extensions.Options;
+
+namespace Clickstream.Shipper.Tailing;
+
+/// <summary>
+/// Expands the configured globs every poll, starts a <see cref="FileTail"/> per new file identity,
+/// tells tails whose file vanished to drain and stop, and saves checkpoints of acknowledged positions.
+/// </summary>
+public sealed partial class TailCoordinator : BackgroundService
+{
+    private readonly ShipperOptions _options;
+    private readonly KafkaSender _sender;
+    private readonly DeadLetterWriter _deadLetters;
+    private readonly ShipperMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TailCoordinator> _logger;
+    private readonly ILoggerFactory _loggers;
+    private readonly CheckpointStore _store;
+    private readonly Dictionary<FileIdentity, (FileTail Tail, Task Run)> _tails = [];
+    private readonly Lock _gate = new();
+    private List<Checkpoint> _lastSaved = [];
+
+    public TailCoordinator(IOptions<ShipperOptions> options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics,
+        TimeProvider time, ILoggerFactory loggers)
+    {
+        _options = options.Value;
+        _sender = sender;
+        _deadLetters = deadLetters;
+        _metrics = metrics;
+        _time = time;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<TailCoordinator>();
+        _store = new CheckpointStore(_options.StateDirectory);
+        metrics.Backlog = () =>
+        {
+            lock (_gate)
+            {
+                return _tails.Values.Select(t => new Measurement<long>(t.Tail.Backlog, new KeyValuePair<string, object?>("file", t.Tail.Path))).ToList();
+            }
+        };
+    }
+
+    /// <summary>Bytes written to the watched files and not acknowledged yet.</summary>
+    public long Backlog
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tails.Values.Sum(t => t.Tail.Backlog);
+            }
+        }
+    }
+
+    public IReadOnlyList<Checkpoint> Checkpoints
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tails.Values.Select(t => t.Tail.Checkpoint).ToList();
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var saved = _store.Load();
+        var firstScan = true;
+        var lastCheckpoint = _time.GetTimestamp();
+        LogWatching(string.Join(", ", _options.Paths), _options.StartAt);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                Scan(saved, firstScan, stoppingToken);
+                firstScan = false;
+                if (_time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval)
+                {
+                    SaveCheckpoints();
+                    lastCheckpoint = _time.GetTimestamp();
+                }
+
+                await Task.Delay(_options.PollInterval, _time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await ShutdownAsync();
+        }
+    }
+
+    private void Scan(IReadOnlyDictionary<FileIdentity, Checkpoint> saved, bool firstScan, CancellationToken stoppingToken)
+    {
+        var seen = new Dictionary<FileIdentity, string>();
+        foreach (var path in ExpandPaths(_options.Paths))
+        {
+            if (FileIdentity.OfPath(path) is { } identity)
+            {
+                seen.TryAdd(identity, path);
+            }
+        }
+
+        lock (_gate)
+        {
+            foreach (var (identity, path) in seen)
+            {
+                if (_tails.TryGetValue(identity, out var known))
+                {
+                    known.Tail.Path = path; // renamed, still watched
+                    continue;
+                }
+
+                Start(identity, path, saved, firstScan, stoppingToken);
+            }
+
+            foreach (var (identity, entry) in _tails.ToList())
+            {
+                if (!seen.ContainsKey(identity))
+                {
+                    entry.Tail.Gone = true;
+                }
+
+                // Drained and fully acknowledged: forget it, and its checkpoint.
+                if (entry.Run.IsCompleted && entry.Tail.Tracker.PendingCount == 0)
+                {
+                    entry.Tail.Dispose();
+                    _tails.Remove(identity);
+                }
+            }
+        }
+    }
+
+    private void Start(FileIdentity identity, string path, IReadOnlyDictionary<FileIdentity, Checkpoint> saved, bool firstScan, CancellationToken stoppingToken)
+    {
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogOpenFailed(path, ex.Message);
+            return;
+        }
+
+        // The path may have been replaced between stat and open: trust the handle.
+        var actual = FileIdentity.OfHandle(handle);
+        if (actual != identity && _tails.ContainsKey(actual))
+        {
+            handle.Dispose();
+            return;
+        }
+
+        var length = RandomAccess.GetLength(handle);
+        long generation = 0, offset;
+        if (saved.TryGetValue(actual, out var checkpoint))
+        {
+            generation = checkpoint.Generation;
+            offset = checkpoint.Offset;
+            if (length < offset)
+            {
+                // Truncated while we were away.
+                generation++;
+                offset = 0;
+                _metrics.Truncated();
+            }
+        }
+        else
+        {
+            // Files that appear while running (rotation) are always read from the start.
+            offset = firstScan && _options.StartAt == StartPosition.Tail ? length : 0;
+        }
+
+        var tail = new FileTail(path, handle, actual, generation, offset, _options, _sender, _deadLetters, _metrics, _time,
+            _loggers.CreateLogger<FileTail>());
+        _tails[actual] = (tail, Task.Run(() => tail.RunAsync(stoppingToken), CancellationToken.None));
+        LogTailing(path, actual.ToString(), offset, generation);
+    }
+
+    private static IEnumerable<string> ExpandPaths(IEnumerable<string> patterns)
+    {
+        foreach (var pattern in patterns)
+        {
+            var full = Path.GetFullPath(pattern);
+            var directory = Path.GetDirectoryName(full)!;
+            var name = Path.GetFileName(full);
+            if (!Directory.Exists(directory))
+            {
+                continue;
+            }
+
+            if (name.AsSpan().IndexOfAny('*', '?') < 0)
+            {
+                if (File.Exists(full))
+                {
+                    yield return full;
+                }
+
+                continue;
+            }
+
+            var matcher = new Matcher(StringComparison.Ordinal);
+            matcher.AddInclude(name);
+            foreach (var file in matcher.GetResultsInFullPath(directory))
+            {
+                yield return file;
+            }
+        }
+    }
+
+    /// <summary>Writes acknowledged positions when they changed.</summary>
+    public void SaveCheckpoints()
+    {
+        var current = Checkpoints.OrderBy(c => c.Device).ThenBy(c => c.Inode).ToList();
+        if (current.SequenceEqual(_lastSaved))
+        {
+            return;
+        }
+
+        try
+        {
+            _store.Save(current);
+            _lastSaved = current;
+        }
+        catch (IOException ex)
+        {
+            LogCheckpointFailed(ex.Message);
+        }
+    }
+
+    private async Task ShutdownAsync()
+    {
+        List<Task> runs;
+        lock (_gate)
+        {
+            runs = _tails.Values.Select(t => t.Run).ToList();
+        }
+
+        await Task.WhenAll(runs);
+        // Whatever was sent gets its acknowledgement (or stays unacknowledged and is sent again next time).
+        _sender.Flush(TimeSpan.FromSeconds(10));
+        SaveCheckpoints();
+        lock (_gate)
+        {
+            foreach (var entry in _tails.Values)
+            {
+                entry.Tail.Dispose();
+            }
+
+            _tails.Clear();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Watching {Paths} (never-seen files start at {StartAt})")]
+    private partial void LogWatching(string paths, StartPosition startAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tailing {Path} ({Identity}) from offset {Offset}, generation {Generation}")]
+    private partial void LogTailing(string path, string identity, long offset, long generation);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open {Path}: {Reason}")]
+    private partial void LogOpenFailed(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoints could not be saved: {Reason}")]
+    private partial void LogCheckpointFailed(string reason);
+}
