@@ -14,6 +14,13 @@ public static class ShipperExtensions
     {
         builder.Services.AddOptions<ShipperOptions>()
             .BindConfiguration(ShipperOptions.SectionName)
+            .PostConfigure(o =>
+            {
+                if (o.Paths.Count == 0)
+                {
+                    o.Paths.Add(ShipperOptions.DefaultPath);
+                }
+            })
             .ValidateDataAnnotations()
             .ValidateOnStart();
 

@@ -17,9 +17,15 @@ public sealed class ShipperOptions
 {
     public const string SectionName = "Shipper";
 
-    /// <summary>Files to tail: paths or globs (<c>*</c> and <c>?</c> in the file name), e.g. <c>/var/log/nginx/access*.log</c>.</summary>
-    [MinLength(1)]
-    public List<string> Paths { get; set; } = ["../.data/logs/*.log"];
+    /// <summary>The pattern used when <see cref="Paths"/> is empty: the pixel's default log directory.</summary>
+    public const string DefaultPath = "../.data/logs/*.log";
+
+    /// <summary>
+    /// Files to tail: paths or globs (<c>*</c> and <c>?</c> in the file name), e.g. <c>/var/log/nginx/access*.log</c>.
+    /// Empty by default and filled with <see cref="DefaultPath"/> after binding: the configuration binder
+    /// appends to a list it finds, so a default here would be tailed besides the configured paths.
+    /// </summary>
+    public List<string> Paths { get; set; } = [];
 
     public StartPosition StartAt { get; set; } = StartPosition.Head;
 

@@ -26,9 +26,10 @@ public sealed class LiveStats(TimeProvider time)
     private readonly Lock _gate = new();
     private readonly HashSet<string> _visitors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _paths = new(StringComparer.Ordinal);
-    // Events applied per second, for the last RateWindowSeconds, by Unix second.
-    private readonly long[] _perSecond = new long[RateWindowSeconds];
-    private readonly long[] _secondOf = new long[RateWindowSeconds];
+    // Events applied per second, by Unix second: the window plus the second still filling.
+    private const int Slots = RateWindowSeconds + 1;
+    private readonly long[] _perSecond = new long[Slots];
+    private readonly long[] _secondOf = new long[Slots];
     private long _total;
     private long _duplicates;
     private long _malformed;
@@ -54,7 +55,7 @@ public sealed class LiveStats(TimeProvider time)
         {
             _total++;
             _lastEventAt = now;
-            var slot = (int)(second % RateWindowSeconds);
+            var slot = (int)(second % Slots);
             if (_secondOf[slot] != second)
             {
                 _secondOf[slot] = second;
@@ -92,7 +93,7 @@ public sealed class LiveStats(TimeProvider time)
             long recent = 0;
             for (var s = second - RateWindowSeconds; s < second; s++)
             {
-                var slot = (int)(s % RateWindowSeconds);
+                var slot = (int)(s % Slots);
                 if (_secondOf[slot] == s)
                 {
                     recent += _perSecond[slot];

@@ -1,5 +1,6 @@
 using Clickstream.Pixel.AccessLog;
 using Clickstream.Pixel.Hits;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SameSiteMode = Microsoft.AspNetCore.Http.SameSiteMode;
@@ -24,6 +25,12 @@ public static class PixelEndpoints
         app.MapMethods("/i.gif", ["GET", "HEAD"], ServeHit);
         return app;
     }
+
+    /// <summary>The request target as the client sent it, like nginx's <c>$request_uri</c>.</summary>
+    private static string RawTarget(HttpContext context) =>
+        context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw
+            ? raw
+            : context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
 
     private static Task ServeHit(HttpContext context, AccessLogWriter log, IOptions<PixelOptions> options, TimeProvider time)
     {
@@ -61,7 +68,7 @@ public static class PixelEndpoints
             User: null,
             Time: time.GetLocalNow(),
             Method: request.Method,
-            Path: context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget,
+            Path: RawTarget(context),
             Code: StatusCodes.Status200OK,
             Size: isHead ? 0 : GifBytes.Length,
             Referer: requestHeaders[HeaderNames.Referer],

@@ -137,6 +137,10 @@ public sealed partial class FileTail : IDisposable
                         skipping = false;
                         DeadLetterTooLong(skipStart, lineEnd, buffer.AsSpan(consumed, newline));
                     }
+                    else if (newline > _options.MaxLineBytes)
+                    {
+                        DeadLetterTooLong(lineStart, lineEnd, buffer.AsSpan(consumed, newline));
+                    }
                     else
                     {
                         await ProcessLineAsync(buffer.AsMemory(consumed, newline), lineStart, lineEnd, cancellationToken);
@@ -219,7 +223,9 @@ public sealed partial class FileTail : IDisposable
 
     private void DeadLetterTooLong(long start, long end, ReadOnlySpan<byte> tail)
     {
-        _deadLetters.Write("too_long", $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes}); its last {tail.Length} bytes are kept",
+        _deadLetters.Write("too_long", tail.Length == end - start - 1
+                ? $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes})"
+                : $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes}); its last {tail.Length} bytes are kept",
             Path, start, end - start, tail);
         MarkDone(end);
     }

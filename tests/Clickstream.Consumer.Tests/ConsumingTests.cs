@@ -1,0 +1,52 @@
+using System.Text;
+using Clickstream.Consumer.Consuming;
+using Clickstream.Consumer.Stats;
+using Confluent.Kafka;
+
+namespace Clickstream.Consumer.Tests;
+
+public sealed class ConsumingTests
+{
+    [Fact]
+    public void The_deduplication_window_drops_repeats_and_forgets_the_oldest_beyond_its_capacity()
+    {
+        var window = new DeduplicationWindow(3);
+        Assert.True(window.TryAdd("a"));
+        Assert.False(window.TryAdd("a"));
+        Assert.True(window.TryAdd("b"));
+        Assert.True(window.TryAdd("c"));
+        Assert.True(window.TryAdd("d")); // evicts "a"
+        Assert.Equal(3, window.Count);
+        Assert.True(window.TryAdd("a"));
+        Assert.False(window.TryAdd("d"));
+    }
+
+    [Fact]
+    public void Offset_gaps_count_as_lost_and_the_committed_offset_is_the_baseline_after_assignment()
+    {
+        var detector = new OffsetGapDetector();
+        var p0 = new TopicPartition("t", 0);
+        Assert.Equal(0, detector.Observe(new TopicPartitionOffset(p0, 10))); // no baseline yet
+        Assert.Equal(0, detector.Observe(new TopicPartitionOffset(p0, 11)));
+        Assert.Equal(4, detector.Observe(new TopicPartitionOffset(p0, 16)));
+
+        var p1 = new TopicPartition("t", 1);
+        detector.Assigned([new TopicPartitionOffset(p1, 100)]);
+        Assert.Equal(50, detector.Observe(new TopicPartitionOffset(p1, 150)));
+    }
+
+    [Fact]
+    public void An_access_log_line_parses_and_anything_else_does_not()
+    {
+        var click = ClickEvent.Parse(Encoding.UTF8.GetBytes(
+            """{"remote":"1.2.3.4","host":"-","user":"-","time":"2020-11-16T08:31:47+00:00","method":"GET","path":"/i?param=testing","code":"200","size":"43","referer":"-","agent":"curl/7.58.0","cookie":"3dfd6da7ee3f1d1f5f9700cc248f62bf"}"""));
+        Assert.NotNull(click);
+        Assert.Equal("/i?param=testing", click.Path);
+        Assert.Equal("3dfd6da7ee3f1d1f5f9700cc248f62bf", click.Cookie);
+        Assert.Equal(new DateTimeOffset(2020, 11, 16, 8, 31, 47, TimeSpan.Zero), click.Time);
+
+        Assert.Null(ClickEvent.Parse("not json"u8));
+        Assert.Null(ClickEvent.Parse("[1,2]"u8));
+        Assert.Null(ClickEvent.Parse("{\"path\":"u8));
+    }
+}

@@ -1,0 +1,55 @@
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Clickstream.Tests;
+
+namespace Clickstream.EndToEnd.Tests;
+
+/// <summary>
+/// One started AppHost per test class (a start and dispose costs ~15 s), on free ports and a fresh data
+/// directory, so it neither collides with a developer's running pipeline nor reads their logs.
+/// </summary>
+public sealed class PipelineFixture : IAsyncLifetime
+{
+    private readonly Clickstream.Tests.TempDirectory _data = TestEnvironment.CreateTempDirectory("clickstream-e2e");
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public int PixelPort { get; } = TestEnvironment.FreeTcpPort();
+
+    public int ConsumerPort { get; } = TestEnvironment.FreeTcpPort();
+
+    public int KafkaPort { get; } = TestEnvironment.FreeTcpPort();
+
+    public string Bootstrap => $"127.0.0.1:{KafkaPort}";
+
+    public string DataDirectory => _data.Path;
+
+    public Uri PixelUri => new($"http://127.0.0.1:{PixelPort}");
+
+    public Uri ConsumerUri => new($"http://127.0.0.1:{ConsumerPort}");
+
+    public async Task InitializeAsync()
+    {
+        string[] args =
+        [
+            $"--Clickstream:DataDirectory={_data.Path}",
+            $"--Clickstream:Ports:Pixel={PixelPort}",
+            $"--Clickstream:Ports:Consumer={ConsumerPort}",
+            $"--Clickstream:Ports:Kafka={KafkaPort}",
+        ];
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Clickstream_AppHost>(args);
+        App = await builder.BuildAsync();
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await App.StartAsync(startup.Token);
+        foreach (var resource in new[] { "kafka", "pixel", "shipper", "consumer" })
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        _data.Dispose();
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Clickstream.Tests;
+
+namespace Clickstream.EndToEnd.Tests;
+
+/// <summary>A hit travels pixel → access log → shipper → Kafka → consumer → API, through the real AppHost.</summary>
+public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<PipelineFixture>
+{
+    private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Every_pixel_hit_is_counted_exactly_once_and_is_on_the_topic_with_its_visitor_as_key()
+    {
+        const int hits = 40;
+        var visitors = Enumerable.Range(0, hits).Select(i => $"{i:x2}".PadLeft(32, 'a')).ToList();
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = pipeline.PixelUri };
+        var before = await TotalEventsAsync();
+
+        foreach (var visitor in visitors)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/i?param=testing&n={visitor[^2..]}");
+            request.Headers.Add("Cookie", $"uid={visitor}");
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(43, (await response.Content.ReadAsByteArrayAsync()).Length);
+        }
+
+        var counted = await TestEnvironment.EventuallyAsync(async () => await TotalEventsAsync() - before >= hits, Bounded);
+        Assert.True(counted, $"the consumer counted {await TotalEventsAsync() - before} of {hits} hits within {Bounded}");
+        // Exactly: a moment later the count has not grown past the hits (no duplicates).
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var messages = await Kcat.ReadAllAsync(pipeline.Bootstrap, "clickstream", TimeSpan.FromSeconds(30));
+        var after = await TotalEventsAsync();
+        Assert.True(hits == after - before,
+            $"counted {after - before} for {hits} hits; on the topic: {string.Join(", ", messages.Select(m => $"{m.Key}@{m.Partition}/{m.Offset} {m.Headers}"))}");
+
+        var keyed = messages.Where(m => visitors.Contains(m.Key)).ToList();
+        Assert.Equal(hits, keyed.Count);
+        Assert.Equal(visitors.Order(), keyed.Select(m => m.Key).Order());
+        Assert.All(keyed, m =>
+        {
+            using var line = JsonDocument.Parse(m.Value);
+            Assert.Equal(m.Key, line.RootElement.GetProperty("cookie").GetString());
+            Assert.StartsWith("/i?param=testing", line.RootElement.GetProperty("path").GetString());
+            Assert.Contains("event-id=", m.Headers);
+        });
+    }
+
+    [Fact]
+    public async Task The_dashboard_page_and_the_health_endpoints_answer()
+    {
+        using var http = new HttpClient { BaseAddress = pipeline.ConsumerUri };
+        var page = await http.GetStringAsync("/");
+        Assert.Contains("Clickstream", page);
+        Assert.Equal("Healthy", await http.GetStringAsync("/health"));
+
+        using var pixel = new HttpClient { BaseAddress = pipeline.PixelUri };
+        Assert.Equal("Healthy", await pixel.GetStringAsync("/health"));
+    }
+
+    private async Task<long> TotalEventsAsync()
+    {
+        using var http = new HttpClient { BaseAddress = pipeline.ConsumerUri };
+        var stats = await http.GetFromJsonAsync<JsonElement>("/api/stats");
+        return stats.GetProperty("totalEvents").GetInt64();
+    }
+}

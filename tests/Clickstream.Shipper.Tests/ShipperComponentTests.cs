@@ -1,0 +1,106 @@
+using System.Text;
+using System.Text.Json;
+using Clickstream.KafkaEmulator.Mock;
+using Clickstream.Shipper.Checkpoints;
+using Clickstream.Shipper.DeadLetters;
+using Clickstream.Tests;
+
+namespace Clickstream.Shipper.Tests;
+
+/// <summary>The shipper against the embedded broker, counted by an independent consumer.</summary>
+public sealed class ShipperComponentTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
+    private readonly TempDirectory _dir = TestEnvironment.CreateTempDirectory("clickstream-shipper");
+    private KafkaMockCluster _cluster = null!;
+
+    private string Logs => Path.Combine(_dir.Path, "logs");
+
+    private string State => Path.Combine(_dir.Path, "state");
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Logs);
+        _cluster = KafkaMockCluster.Start();
+        _cluster.CreateTopic("clickstream", 8);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    internal static string Line(int i) =>
+        $$"""{"remote":"10.0.0.{{i % 250}}","host":"-","user":"-","time":"2026-11-24T10:00:00+00:00","method":"GET","path":"/i?n={{i}}","code":"200","size":"43","referer":"-","agent":"test","cookie":"{{i % 97:x32}}"}""";
+
+    [Fact]
+    public async Task Every_line_is_shipped_keyed_and_checkpointed_and_a_restart_resumes_without_duplicates()
+    {
+        var log = Path.Combine(Logs, "access.log");
+        await File.WriteAllLinesAsync(log, Enumerable.Range(0, 2000).Select(Line));
+
+        await using (var shipper = NewShipper())
+        {
+            await shipper.StartAsync();
+            Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 2000, Bounded),
+                $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 2000");
+            await shipper.StopAsync();
+            // Graceful shutdown saved the acknowledged position: the end of the file.
+            var checkpoint = Assert.Single(new CheckpointStore(State).Load().Values);
+            Assert.Equal(new FileInfo(log).Length, checkpoint.Offset);
+        }
+
+        await File.AppendAllLinesAsync(log, Enumerable.Range(2000, 500).Select(Line));
+        await using (var shipper = NewShipper())
+        {
+            await shipper.StartAsync();
+            Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 500, Bounded),
+                $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 500 after the restart");
+        }
+
+        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", 2500, Bounded);
+        Assert.Equal(2500, records.Count);
+        Assert.Equal(2500, records.Select(r => r.EventId).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, 2500).Select(Line).Order(), records.Select(r => r.Value).Order());
+        Assert.All(records, r => Assert.Equal(JsonDocument.Parse(r.Value).RootElement.GetProperty("cookie").GetString(), r.Key));
+    }
+
+    [Fact]
+    public async Task Bad_lines_go_to_the_dead_letter_file_and_the_good_lines_around_them_are_delivered()
+    {
+        var log = Path.Combine(Logs, "access.log");
+        var good = Enumerable.Range(0, 100).Select(Line).ToList();
+        var content = new StringBuilder();
+        content.Append(good[0]).Append('\n');
+        content.Append("{\"broken\":").Append('\n');               // dead letter 1
+        content.Append(good[1]).Append("\r\n");                      // CRLF: fine
+        content.Append('\n');                                        // empty: skipped
+        content.Append("plain text").Append('\n');                   // dead letter 2
+        content.Append('{').Append(new string('x', 3000)).Append("}\n"); // too long (limit 2048): dead letter 3
+        foreach (var line in good.Skip(2))
+        {
+            content.Append(line).Append('\n');
+        }
+
+        await File.WriteAllTextAsync(log, content.ToString());
+        await using var shipper = NewShipper(new Dictionary<string, string?> { ["Shipper:MaxLineBytes"] = "2048" });
+        await shipper.StartAsync();
+
+        Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 100, Bounded),
+            $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 100");
+        Assert.Equal(3, shipper.Metrics.DeadLetteredTotal);
+        var deadLetters = File.ReadAllLines(Path.Combine(State, DeadLetterWriter.FileName))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("reason").GetString()).ToList();
+        Assert.Equal(["invalid_json", "invalid_json", "too_long"], deadLetters);
+
+        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", 100, Bounded);
+        Assert.Equal(good.Order(), records.Select(r => r.Value).Order());
+        await TestEnvironment.EventuallyAsync(() => shipper.Tails.Checkpoints.Single().Offset == new FileInfo(log).Length, Bounded);
+        Assert.Equal(new FileInfo(log).Length, shipper.Tails.Checkpoints.Single().Offset);
+    }
+
+    private ShipperHost NewShipper(IDictionary<string, string?>? extra = null) =>
+        new(_cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, extra);
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Clickstream.Tests;
+
+/// <summary>Small helpers every test project shares (linked from tests/Shared).</summary>
+internal static class TestEnvironment
+{
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A fresh directory under the system temp directory, deleted by the caller's <c>using</c>.</summary>
+    public static TempDirectory CreateTempDirectory(string prefix) => new(prefix);
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes; returns whether it held.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, TimeSpan? interval = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100));
+        }
+
+        return await condition();
+    }
+
+    public static Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan timeout, TimeSpan? interval = null) =>
+        EventuallyAsync(() => Task.FromResult(condition()), timeout, interval);
+}
+
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory(string prefix)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process that still holds a file open; the OS cleans temp.
+        }
+    }
+}
