@@ -2,30 +2,97 @@ using Microsoft.Extensions.Configuration;
 
 namespace Aspire.Hosting;
 
+/// <summary>Where the stream lives. Changing it is configuration, never a code fork.</summary>
+public enum KafkaMode
+{
+    /// <summary>The embedded Kafka-protocol broker (librdkafka's mock cluster): needs nothing but .NET.</summary>
+    Emulator,
+
+    /// <summary>The official apache/kafka image, KRaft single node, data on a volume: needs a Docker engine.</summary>
+    Container,
+
+    /// <summary>Microsoft's Event Hubs emulator (plus Azurite), Kafka endpoint on 9092: needs a Docker engine.</summary>
+    EventHubsEmulator,
+
+    /// <summary>An existing cluster: <c>ConnectionStrings:kafka</c> is its bootstrap list.</summary>
+    External,
+
+    /// <summary>Azure Event Hubs through its Kafka endpoint.</summary>
+    EventHubs,
+}
+
+/// <summary>How services authenticate to Event Hubs.</summary>
+public enum EventHubsAuth
+{
+    /// <summary>Microsoft Entra ID tokens (managed identity when deployed): no key exists to leak.</summary>
+    EntraId,
+
+    /// <summary>SAS connection strings, as secret parameters: one with Send for the shipper, one with Listen for the consumer.</summary>
+    ConnectionString,
+}
+
+/// <summary>Which server answers the pixel.</summary>
+public enum PixelServer
+{
+    Kestrel,
+    Nginx,
+    NginxContainer,
+}
+
 /// <summary>
-/// The AppHost's own settings, from its appsettings.json, environment (<c>Clickstream__Ports__Pixel</c>)
-/// or command line (<c>--Clickstream:Ports:Pixel=8080</c>).
+/// The AppHost's own settings, from its appsettings.json, environment (<c>Clickstream__Ports__Pixel</c>,
+/// <c>Kafka__Mode</c>) or command line (<c>--Kafka:Mode=external</c>).
 /// </summary>
 public sealed class ClickstreamSettings
 {
-    public const string SectionName = "Clickstream";
-
     /// <summary>Access logs, shipper checkpoints and dead letters live below it. Relative to the AppHost project.</summary>
     public string DataDirectory { get; set; } = "../.data";
 
     public PortSettings Ports { get; set; } = new();
 
+    /// <summary>Partitions of the topic the emulator creates.</summary>
     public int Partitions { get; set; } = 32;
 
     public string Topic { get; set; } = "clickstream";
 
+    public KafkaMode KafkaMode { get; set; } = KafkaMode.Emulator;
+
+    public EventHubsAuth EventHubsAuth { get; set; } = EventHubsAuth.EntraId;
+
+    public PixelServer PixelServer { get; set; } = PixelServer.Kestrel;
+
     public static ClickstreamSettings From(IDistributedApplicationBuilder builder)
     {
+        var configuration = builder.Configuration;
         var settings = new ClickstreamSettings();
-        builder.Configuration.GetSection(SectionName).Bind(settings);
+        configuration.GetSection("Clickstream").Bind(settings);
+        settings.KafkaMode = ParseEnum(configuration["Kafka:Mode"], KafkaMode.Emulator, "Kafka:Mode");
+        settings.EventHubsAuth = ParseEnum(configuration["Kafka:EventHubs:Auth"], EventHubsAuth.EntraId, "Kafka:EventHubs:Auth");
+        settings.PixelServer = ParseEnum(configuration["Pixel:Server"], PixelServer.Kestrel, "Pixel:Server");
         settings.DataDirectory = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, settings.DataDirectory));
         return settings;
     }
+
+    /// <summary>Accepts the documented kebab-case names (<c>eventhubs-emulator</c>, <c>nginx-container</c>) as well as the enum names.</summary>
+    internal static T ParseEnum<T>(string? value, T fallback, string key) where T : struct, Enum
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+
+        if (Enum.TryParse<T>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        {
+            return parsed;
+        }
+
+        var choices = string.Join(" | ", Enum.GetNames<T>().Select(Kebab));
+        throw new ClickstreamSetupException($"{key}={value} is not a known choice; use one of {choices}.");
+    }
+
+    internal static string Kebab(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()))
+            .Replace("event-hubs", "eventhubs", StringComparison.Ordinal);
 
     public string LogDirectory => Path.Combine(DataDirectory, "logs");
 
@@ -40,3 +107,6 @@ public sealed class ClickstreamSettings
         public int Kafka { get; set; } = 9092;
     }
 }
+
+/// <summary>A choice of mode that cannot work here; its message is one sentence saying what to install or pick.</summary>
+public sealed class ClickstreamSetupException(string message) : Exception(message);

@@ -27,20 +27,4 @@ public static class KafkaEmulatorHostingExtensions
             .WithEnvironment("KafkaEmulator__Partitions", partitions.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithHttpEndpoint(name: "http")
             .WithHttpHealthCheck("/health");
-
-    /// <summary>Hands the broker's address to a service as <c>ConnectionStrings__kafka</c> and waits for the broker.</summary>
-    public static IResourceBuilder<T> WithKafka<T>(this IResourceBuilder<T> service, IResourceBuilder<ProjectResource> kafka)
-        where T : IResourceWithEnvironment, IResourceWithWaitSupport
-    {
-        var endpoint = kafka.GetEndpoint(KafkaEndpointName);
-        return service
-            .WithEnvironment(context =>
-            {
-                // 127.0.0.1, not localhost: the broker listens on IPv4 loopback only.
-                context.EnvironmentVariables[$"ConnectionStrings__{kafka.Resource.Name}"] =
-                    ReferenceExpression.Create($"127.0.0.1:{endpoint.Property(EndpointProperty.Port)}");
-            })
-            .WithReferenceRelationship(kafka)
-            .WaitFor(kafka);
-    }
 }

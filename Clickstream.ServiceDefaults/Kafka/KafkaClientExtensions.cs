@@ -35,6 +35,12 @@ public static class KafkaClientExtensions
                 h => producerBuilder.SetLogHandler((_, m) => h.Log(m)),
                 h => producerBuilder.SetErrorHandler((_, e) => h.Error(e)),
                 h => producerBuilder.SetStatisticsHandler((_, json) => h.Publish(json)));
+            if (settings.Connection.UsesEntraId)
+            {
+                var tokens = EntraTokenSource.Create(sp, settings.Connection);
+                producerBuilder.SetOAuthBearerTokenRefreshHandler((client, _) => tokens.Refresh(client));
+            }
+
             configureBuilder?.Invoke(sp, producerBuilder);
             return producerBuilder.Build();
         });
@@ -61,6 +67,12 @@ public static class KafkaClientExtensions
                 h => consumerBuilder.SetLogHandler((_, m) => h.Log(m)),
                 h => consumerBuilder.SetErrorHandler((_, e) => h.Error(e)),
                 h => consumerBuilder.SetStatisticsHandler((_, json) => h.Publish(json)));
+            if (settings.Connection.UsesEntraId)
+            {
+                var tokens = EntraTokenSource.Create(sp, settings.Connection);
+                consumerBuilder.SetOAuthBearerTokenRefreshHandler((client, _) => tokens.Refresh(client));
+            }
+
             configureBuilder?.Invoke(sp, consumerBuilder);
             return consumerBuilder.Build();
         });

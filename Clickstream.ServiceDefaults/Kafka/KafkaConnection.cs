@@ -23,6 +23,15 @@ public sealed record KafkaConnection
 
     public bool IsEventHubs { get; init; }
 
+    /// <summary>
+    /// An Event Hubs connection string without a key (<c>Endpoint=sb://NS.servicebus.windows.net/;EntityPath=hub</c>):
+    /// authenticate with a Microsoft Entra token (managed identity when deployed) over OAUTHBEARER, so no key exists to leak.
+    /// </summary>
+    public bool UsesEntraId => IsEventHubs && SaslPassword is null;
+
+    /// <summary>The token scope for <see cref="UsesEntraId"/>: <c>https://NS.servicebus.windows.net/.default</c>.</summary>
+    public string? TokenScope { get; init; }
+
     /// <summary>The whole connection string: the SASL PLAIN password for Event Hubs. Never log it.</summary>
     private string? SaslPassword { get; init; }
 
@@ -49,12 +58,14 @@ public sealed record KafkaConnection
             ? (isEmulator ? 9092 : EventHubsKafkaPort)
             : endpointUri.Port;
 
+        var hasKey = builder.ContainsKey("SharedAccessKey") || builder.ContainsKey("SharedAccessSignature");
         return new KafkaConnection
         {
             BootstrapServers = $"{endpointUri.Host}:{port}",
             EntityPath = builder.TryGetValue("EntityPath", out var entity) ? entity as string : null,
             IsEventHubs = true,
-            SaslPassword = trimmed,
+            SaslPassword = hasKey ? trimmed : null,
+            TokenScope = hasKey ? null : $"https://{endpointUri.Host}/.default",
             IsDevelopmentEmulator = isEmulator,
         };
     }
@@ -72,9 +83,17 @@ public sealed record KafkaConnection
         }
 
         config.SecurityProtocol = IsDevelopmentEmulator ? SecurityProtocol.SaslPlaintext : SecurityProtocol.SaslSsl;
-        config.SaslMechanism = SaslMechanism.Plain;
-        config.SaslUsername = "$ConnectionString";
-        config.SaslPassword = SaslPassword;
+        if (UsesEntraId)
+        {
+            // The token comes from the client's OAuth refresh handler (see KafkaClientExtensions).
+            config.SaslMechanism = SaslMechanism.OAuthBearer;
+        }
+        else
+        {
+            config.SaslMechanism = SaslMechanism.Plain;
+            config.SaslUsername = "$ConnectionString";
+            config.SaslPassword = SaslPassword;
+        }
 
         // The Event Hubs load balancer cuts idle connections after 240 s.
         config.SocketKeepaliveEnable ??= true;
@@ -92,5 +111,7 @@ public sealed record KafkaConnection
     }
 
     /// <summary>Safe to log: the endpoint only.</summary>
-    public override string ToString() => IsEventHubs ? $"Event Hubs {BootstrapServers}" : BootstrapServers;
+    public override string ToString() => IsEventHubs
+        ? $"Event Hubs {BootstrapServers} ({(UsesEntraId ? "Entra ID token" : "SAS connection string")})"
+        : BootstrapServers;
 }

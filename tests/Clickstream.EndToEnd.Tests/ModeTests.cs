@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+
+namespace Clickstream.EndToEnd.Tests;
+
+/// <summary>Every mode comes from configuration; a mode that cannot work here fails at once with one sentence.</summary>
+public sealed class ModeTests
+{
+    private sealed class FakeMachine(bool docker, bool nginx) : IPrerequisites
+    {
+        public bool HasContainerEngine() => docker;
+
+        public string? FindExecutable(string name) => nginx && name == "nginx" ? "/usr/sbin/nginx" : null;
+    }
+
+    private static IDistributedApplicationBuilder Model(bool docker, params string[] args)
+    {
+        var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
+        {
+            Args = args,
+            AssemblyName = typeof(ClickstreamApplication).Assembly.GetName().Name,
+            DisableDashboard = true,
+        });
+        builder.AddClickstream(new FakeMachine(docker, nginx: true));
+        return builder;
+    }
+
+    [Fact]
+    public void The_default_is_the_embedded_emulator_and_every_service_waits_for_it()
+    {
+        var builder = Model(docker: false);
+        var kafka = Assert.IsType<ProjectResource>(builder.Resources.Single(r => r.Name == "kafka"));
+        Assert.Contains(kafka.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "kafka" && !e.IsProxied);
+        foreach (var service in new[] { "shipper", "consumer" })
+        {
+            var waits = builder.Resources.Single(r => r.Name == service).Annotations.OfType<WaitAnnotation>();
+            Assert.Contains(waits, w => w.Resource.Name == "kafka");
+        }
+    }
+
+    [Fact]
+    public void Container_mode_runs_apache_kafka_when_an_engine_answers()
+    {
+        var builder = Model(docker: true, "--Kafka:Mode=container");
+        var kafka = Assert.IsType<ContainerResource>(builder.Resources.Single(r => r.Name == "kafka"));
+        var image = kafka.Annotations.OfType<ContainerImageAnnotation>().Single();
+        Assert.Equal("apache/kafka", image.Image);
+        Assert.Contains(kafka.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/var/lib/kafka/data");
+    }
+
+    [Theory]
+    [InlineData("container")]
+    [InlineData("eventhubs-emulator")]
+    public void Container_modes_without_an_engine_fail_with_one_sentence(string mode)
+    {
+        var error = Assert.Throws<ClickstreamSetupException>(() => Model(docker: false, $"--Kafka:Mode={mode}"));
+        Assert.Contains($"Kafka:Mode={mode} needs a running Docker engine", error.Message);
+        Assert.Contains("--Kafka:Mode=emulator", error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_mode_names_the_choices()
+    {
+        var error = Assert.Throws<ClickstreamSetupException>(() => Model(docker: false, "--Kafka:Mode=rabbit"));
+        Assert.Contains("emulator | container | eventhubs-emulator | external | eventhubs", error.Message);
+    }
+
+    [Fact]
+    public void External_and_event_hubs_modes_have_no_local_broker()
+    {
+        Assert.DoesNotContain(Model(false, "--Kafka:Mode=external").Resources, r => r is ProjectResource && r.Name == "kafka");
+        var sas = Model(false, "--Kafka:Mode=eventhubs", "--Kafka:EventHubs:Auth=connection-string");
+        var secrets = sas.Resources.OfType<ParameterResource>().Where(p => p.Secret).Select(p => p.Name).Order();
+        Assert.Equal(["eventhubs-listen-connection", "eventhubs-send-connection"], secrets);
+    }
+
+    [Fact]
+    public async Task The_real_apphost_refuses_container_mode_on_a_machine_without_docker_in_one_sentence()
+    {
+        // An empty PATH hides any docker CLI, so the answer does not depend on this machine.
+        var result = await AppHostProcess.RunAsync(["--Kafka:Mode=container"], new Dictionary<string, string> { ["PATH"] = "/nonexistent" });
+
+        Assert.Equal(1, result.ExitCode);
+        var error = result.Error.Trim();
+        Assert.StartsWith("Kafka:Mode=container needs a running Docker engine", error);
+        Assert.DoesNotContain("\n", error);
+        Assert.DoesNotContain("   at ", result.Output + result.Error);
+    }
+
+    [Fact]
+    public async Task The_event_hubs_manifest_carries_the_connection_strings_as_secret_parameters_only()
+    {
+        using var output = Clickstream.Tests.TestEnvironment.CreateTempDirectory("clickstream-manifest");
+        var path = Path.Combine(output.Path, "manifest.json");
+        var result = await AppHostProcess.RunAsync(
+            ["--publisher", "manifest", "--output-path", path, "--Kafka:Mode=eventhubs", "--Kafka:EventHubs:Auth=connection-string"]);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+
+        var text = await File.ReadAllTextAsync(path);
+        Assert.DoesNotContain("SharedAccessKey", text);
+        var resources = JsonDocument.Parse(text).RootElement.GetProperty("resources");
+        foreach (var name in new[] { "eventhubs-send-connection", "eventhubs-listen-connection" })
+        {
+            var parameter = resources.GetProperty(name);
+            Assert.Equal("parameter.v0", parameter.GetProperty("type").GetString());
+            Assert.True(parameter.GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+        }
+
+        Assert.Equal("{eventhubs-send-connection.value}",
+            resources.GetProperty("shipper").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString());
+        Assert.Equal("{eventhubs-listen-connection.value}",
+            resources.GetProperty("consumer").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString());
+    }
+
+    [Fact]
+    public async Task The_default_event_hubs_manifest_uses_entra_id_with_no_key_at_all()
+    {
+        using var output = Clickstream.Tests.TestEnvironment.CreateTempDirectory("clickstream-manifest");
+        var path = Path.Combine(output.Path, "manifest.json");
+        var result = await AppHostProcess.RunAsync(["--publisher", "manifest", "--output-path", path, "--Kafka:Mode=eventhubs"]);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+
+        var resources = JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("resources");
+        var connection = resources.GetProperty("shipper").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString();
+        Assert.Equal("Endpoint=sb://{eventhubs-namespace.value}.servicebus.windows.net/;EntityPath=clickstream", connection);
+        Assert.False(resources.GetProperty("eventhubs-namespace").GetProperty("inputs").GetProperty("value").TryGetProperty("secret", out _));
+    }
+}
