@@ -1,8 +1,19 @@
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
 namespace Aspire.Hosting;
 
 /// <summary>The pipeline, top to bottom: the stream first, then the pixel, the shipper and the consumer.</summary>
 public static class ClickstreamApplication
 {
+    /// <summary>The two addresses a user wants first, in the AppHost's own output.</summary>
+    private static Task Announce(ResourceReadyEvent e, string message)
+    {
+        e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Clickstream").LogInformation("{Message}", message);
+        return Task.CompletedTask;
+    }
+
     public static void AddClickstream(this IDistributedApplicationBuilder builder, IPrerequisites prerequisites)
     {
         var settings = ClickstreamSettings.From(builder);
@@ -14,7 +25,8 @@ public static class ClickstreamApplication
             .WithHttpEndpoint(port: settings.Ports.Pixel, name: "http", isProxied: false)
             .WithUrlForEndpoint("http", url => url.DisplayText = "Pixel (/i)")
             .WithEnvironment("AccessLog__Directory", settings.LogDirectory)
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck("/health")
+            .OnResourceReady((_, e, _) => Announce(e, $"Pixel: http://localhost:{settings.Ports.Pixel}/i?param=testing"));
 
         builder.AddProject<Projects.Clickstream_Shipper>("shipper")
             .WithHttpEndpoint(name: "http")
@@ -30,6 +42,7 @@ public static class ClickstreamApplication
             .WithUrlForEndpoint("http", url => url.DisplayText = "Live dashboard")
             .WithEnvironment("Kafka__Topic", settings.Topic)
             .WithKafka(kafka, KafkaRole.Consumer)
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck("/health")
+            .OnResourceReady((_, e, _) => Announce(e, $"Live dashboard: http://localhost:{settings.Ports.Consumer}/"));
     }
 }
