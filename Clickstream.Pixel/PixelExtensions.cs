@@ -1,6 +1,8 @@
 using System.Text;
 using Clickstream.Pixel.AccessLog;
 using Clickstream.Pixel.Hits;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -8,7 +10,10 @@ public static class PixelExtensions
 {
     public static IHostApplicationBuilder AddPixel(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<PixelOptions>().BindConfiguration(PixelOptions.SectionName);
+        builder.Services.AddOptions<PixelOptions>()
+            .BindConfiguration(PixelOptions.SectionName)
+            .Validate(o => o.TrustedProxies.All(p => Try(() => ClientAddress.ParseNetwork(p))), "Pixel:TrustedProxies holds an entry that is neither an address nor a CIDR range.")
+            .ValidateOnStart();
         builder.Services.AddOptions<AccessLogOptions>()
             .BindConfiguration(AccessLogOptions.SectionName)
             .ValidateDataAnnotations()
@@ -16,13 +21,31 @@ public static class PixelExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AccessLogWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+        builder.Services.AddHostedService<KestrelRejectionLogger>();
+        builder.Services.Configure<KestrelServerOptions>(kestrel =>
         {
-            // Browsers send raw bytes in Referer and User-Agent; decode them leniently (invalid UTF-8
-            // becomes U+FFFD) instead of refusing the hit.
-            kestrel.RequestHeaderEncodingSelector = _ => Encoding.UTF8;
+            // One char per received byte: the log writer checks the bytes for UTF-8 itself and writes them as nginx
+            // does, instead of Kestrel refusing (ASCII) or silently replacing (UTF-8) what a browser sent.
+            kestrel.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
             kestrel.AddServerHeader = false;
+            // The 8 KiB limits of nginx are enforced by the pixel (414, 400) so those answers are logged; Kestrel's
+            // own, which answer before any middleware, only catch what is far beyond them.
+            kestrel.Limits.MaxRequestLineSize = 64 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
         });
         return builder;
+    }
+
+    private static bool Try(Action action)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 }

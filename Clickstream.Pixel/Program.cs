@@ -5,8 +5,9 @@ builder.AddPixel();
 
 var app = builder.Build();
 
+app.UsePixel();
 app.MapDefaultEndpoints();
-app.MapPixel();
+app.MapPixelStats();
 
 app.Run();
 

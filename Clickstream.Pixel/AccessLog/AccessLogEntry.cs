@@ -1,53 +1,189 @@
-using System.Buffers;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using System.Globalization;
+using System.Text.Unicode;
 
 namespace Clickstream.Pixel.AccessLog;
 
 /// <summary>
-/// One hit, formatted as the access-log line that is the contract between pixel and shipper:
-/// <c>{"remote","host","user","time","method","path","code","size","referer","agent","cookie"}</c>,
+/// One answered request, formatted as the access-log line that is the contract between pixel and shipper:
+/// <c>{"remote","host","user","time","method","path","code","size","referer","agent","cookie","traceparent"}</c>,
 /// every value a string, <c>-</c> when empty (nginx's convention, as in the seed).
 /// </summary>
+/// <remarks>
+/// The bytes are exactly what nginx's <c>log_format escape=json</c> writes, so both servers produce the same line:
+/// <c>"</c> and <c>\</c> backslash-escaped, control bytes as <c>\n \r \t \b \f</c> or <c>\u00XX</c>, everything else raw.
+/// Header values arrive as Latin-1 strings (one char per received byte, see <c>AddPixel</c>); a value whose bytes are
+/// not valid UTF-8 is logged as a single U+FFFD, which the nginx template does with a <c>(*UTF)</c> regex map, so a
+/// line is always valid UTF-8 JSON.
+/// </remarks>
 public readonly record struct AccessLogEntry(
-    string? Remote, string? Host, string? User, DateTimeOffset Time, string Method, string? Path,
-    int Code, long Size, string? Referer, string? Agent, string? Cookie)
+    string? Remote, string? Host, DateTimeOffset Time, string? Method, string? Path,
+    int Code, long Size, string? Referer, string? Agent, string? Cookie, string? TraceParent)
 {
-    public static readonly string[] FieldNames = ["remote", "host", "user", "time", "method", "path", "code", "size", "referer", "agent", "cookie"];
+    public static readonly string[] FieldNames =
+        ["remote", "host", "user", "time", "method", "path", "code", "size", "referer", "agent", "cookie", "traceparent"];
 
-    // Relaxed: non-ASCII text stays readable as nginx writes it; quotes, backslashes and control
-    // characters are still escaped, so no value can end the line or the object.
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+    /// <summary>The time format of both servers: ISO 8601, milliseconds, offset (nginx: <c>$time_iso8601</c> + <c>$msec</c>).</summary>
+    public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffzzz";
 
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
+    private static ReadOnlySpan<byte> Replacement => "\uFFFD"u8;
 
-    /// <summary>Writes the line, newline included, to <paramref name="output"/>.</summary>
-    public void WriteTo(IBufferWriter<byte> output)
+    /// <summary>An upper bound of the formatted length, for renting the buffer.</summary>
+    public int MaxLength =>
+        256 + 6 * (Len(Remote) + Len(Host) + Len(Method) + Len(Path) + Len(Referer) + Len(Agent) + Len(Cookie) + Len(TraceParent));
+
+    /// <summary>Writes the line, newline included, into <paramref name="output"/> (at least <see cref="MaxLength"/> long).</summary>
+    public int Format(Span<byte> output)
     {
-        var writer = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
-        writer.Reset(output);
-        writer.WriteStartObject();
-        writer.WriteString("remote"u8, OrDash(Remote));
-        writer.WriteString("host"u8, OrDash(Host));
-        writer.WriteString("user"u8, OrDash(User));
-        Span<char> time = stackalloc char[32];
-        Time.TryFormat(time, out var timeLength, "yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
-        writer.WriteString("time"u8, time[..timeLength]);
-        writer.WriteString("method"u8, OrDash(Method));
-        writer.WriteString("path"u8, OrDash(Path));
-        Span<char> number = stackalloc char[20];
-        Code.TryFormat(number, out var codeLength, provider: System.Globalization.CultureInfo.InvariantCulture);
-        writer.WriteString("code"u8, number[..codeLength]);
-        Size.TryFormat(number, out var sizeLength, provider: System.Globalization.CultureInfo.InvariantCulture);
-        writer.WriteString("size"u8, number[..sizeLength]);
-        writer.WriteString("referer"u8, OrDash(Referer));
-        writer.WriteString("agent"u8, OrDash(Agent));
-        writer.WriteString("cookie"u8, OrDash(Cookie));
-        writer.WriteEndObject();
-        writer.Flush();
-        output.Write("\n"u8);
+        var w = new LineWriter(output);
+        w.Raw("{\"remote\":\""u8);
+        w.Text(Remote);
+        w.Raw("\",\"host\":\""u8);
+        w.Text(Host);
+        // Never filled: the pixel does no authentication (nginx's $remote_user would echo a client-chosen name).
+        w.Raw("\",\"user\":\"-\",\"time\":\""u8);
+        w.Time(Time);
+        w.Raw("\",\"method\":\""u8);
+        w.Text(Method);
+        w.Raw("\",\"path\":\""u8);
+        w.Text(Path);
+        w.Raw("\",\"code\":\""u8);
+        w.Number(Code);
+        w.Raw("\",\"size\":\""u8);
+        w.Number(Size);
+        w.Raw("\",\"referer\":\""u8);
+        w.Text(Referer);
+        w.Raw("\",\"agent\":\""u8);
+        w.Text(Agent);
+        w.Raw("\",\"cookie\":\""u8);
+        w.Text(Cookie);
+        w.Raw("\",\"traceparent\":\""u8);
+        w.Text(TraceParent);
+        w.Raw("\"}\n"u8);
+        return w.Position;
     }
 
-    private static string OrDash(string? value) => string.IsNullOrEmpty(value) ? "-" : value;
+    private static int Len(string? value) => value?.Length ?? 1;
+
+    private ref struct LineWriter(Span<byte> output)
+    {
+        private readonly Span<byte> _output = output;
+
+        public int Position { get; private set; }
+
+        public void Raw(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_output[Position..]);
+            Position += bytes.Length;
+        }
+
+        public void Number(long value)
+        {
+            value.TryFormat(_output[Position..], out var written, provider: CultureInfo.InvariantCulture);
+            Position += written;
+        }
+
+        public void Time(DateTimeOffset time)
+        {
+            time.TryFormat(_output[Position..], out var written, TimeFormat, CultureInfo.InvariantCulture);
+            Position += written;
+        }
+
+        /// <summary>A value whose chars are the received bytes (Latin-1 decoding), escaped as nginx's escape=json does.</summary>
+        public void Text(string? value)
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                _output[Position++] = (byte)'-';
+                return;
+            }
+
+            // Narrow to bytes first, straight into the output; then validate and escape in place from the end.
+            var start = Position;
+            var ascii = true;
+            var bytes = _output.Slice(start, value.Length);
+            for (var i = 0; i < value.Length; i++)
+            {
+                var c = value[i];
+                if (c > 0xFF)
+                {
+                    // Not a received byte (a value decoded by someone else); treat as invalid, like nginx's regex check.
+                    Raw(Replacement);
+                    return;
+                }
+
+                ascii &= c < 0x80;
+                bytes[i] = (byte)c;
+            }
+
+            if (!ascii && !Utf8.IsValid(bytes))
+            {
+                Raw(Replacement);
+                return;
+            }
+
+            var extra = 0;
+            foreach (var b in bytes)
+            {
+                if (b == '"' || b == '\\')
+                {
+                    extra += 1;
+                }
+                else if (b < 0x20)
+                {
+                    extra += b is (byte)'\n' or (byte)'\r' or (byte)'\t' or (byte)'\b' or (byte)'\f' ? 1 : 5;
+                }
+            }
+
+            if (extra == 0)
+            {
+                Position += bytes.Length;
+                return;
+            }
+
+            // Escape back to front so the unescaped bytes are never overwritten before they are read.
+            var read = start + bytes.Length - 1;
+            var write = start + bytes.Length + extra - 1;
+            while (read >= start)
+            {
+                var b = _output[read--];
+                if (b >= 0x20)
+                {
+                    _output[write--] = b;
+                    if (b == '"' || b == '\\')
+                    {
+                        _output[write--] = (byte)'\\';
+                    }
+
+                    continue;
+                }
+
+                var letter = b switch
+                {
+                    (byte)'\n' => (byte)'n',
+                    (byte)'\r' => (byte)'r',
+                    (byte)'\t' => (byte)'t',
+                    (byte)'\b' => (byte)'b',
+                    (byte)'\f' => (byte)'f',
+                    _ => (byte)0,
+                };
+                if (letter != 0)
+                {
+                    _output[write--] = letter;
+                }
+                else
+                {
+                    var low = b & 0xF;
+                    _output[write--] = (byte)(low < 10 ? '0' + low : 'A' + low - 10);
+                    _output[write--] = (byte)('0' + (b >> 4));
+                    _output[write--] = (byte)'0';
+                    _output[write--] = (byte)'0';
+                    _output[write--] = (byte)'u';
+                }
+
+                _output[write--] = (byte)'\\';
+            }
+
+            Position = start + bytes.Length + extra;
+        }
+    }
 }

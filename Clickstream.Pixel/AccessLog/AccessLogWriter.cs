@@ -19,11 +19,13 @@ public sealed partial class AccessLogWriter : BackgroundService
     private readonly ILogger<AccessLogWriter> _logger;
     private readonly Counter<long> _written;
     private readonly Counter<long> _dropped;
+    private readonly Counter<long> _hits;
     private FileStream? _file;
     private long _fileLength;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_scratch;
+    private long _unflushedLines;
+    private long _hitsServed;
+    private long _linesWritten;
+    private long _linesDropped;
 
     public AccessLogWriter(IOptions<AccessLogOptions> options, TimeProvider time, IMeterFactory meters, ILogger<AccessLogWriter> logger)
     {
@@ -39,28 +41,37 @@ public sealed partial class AccessLogWriter : BackgroundService
         var meter = meters.Create(PixelTelemetry.MeterName);
         _written = meter.CreateCounter<long>("pixel.log.lines.written", "{line}", "Access-log lines written to the file.");
         _dropped = meter.CreateCounter<long>("pixel.log.lines.dropped", "{line}", "Hits answered but not logged (queue full or disk error).");
+        _hits = meter.CreateCounter<long>("pixel.hits.served", "{request}", "Requests answered and handed to the access log.");
         System.IO.Directory.CreateDirectory(_options.Directory);
         LivePath = Path.GetFullPath(Path.Combine(_options.Directory, _options.FileName));
     }
 
     public string LivePath { get; }
 
-    /// <summary>Queues a line; false (and counted) when the queue is full.</summary>
+    /// <summary>Counters since start, for <c>GET /stats</c>: served = written + dropped + still queued.</summary>
+    public PixelStats Stats => new(Volatile.Read(ref _hitsServed), Volatile.Read(ref _linesWritten), Volatile.Read(ref _linesDropped));
+
+    /// <summary>Formats the line straight into a pooled buffer and queues it; false (and counted) when the queue is full.</summary>
     public bool TryWrite(in AccessLogEntry entry)
     {
-        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(512);
-        scratch.ResetWrittenCount();
-        entry.WriteTo(scratch);
-        var buffer = ArrayPool<byte>.Shared.Rent(scratch.WrittenCount);
-        scratch.WrittenSpan.CopyTo(buffer);
-        if (_queue.Writer.TryWrite(new PooledLine(buffer, scratch.WrittenCount)))
+        Interlocked.Increment(ref _hitsServed);
+        _hits.Add(1);
+        var buffer = ArrayPool<byte>.Shared.Rent(entry.MaxLength);
+        var length = entry.Format(buffer);
+        if (_queue.Writer.TryWrite(new PooledLine(buffer, length)))
         {
             return true;
         }
 
         ArrayPool<byte>.Shared.Return(buffer);
-        _dropped.Add(1, new KeyValuePair<string, object?>("reason", "queue_full"));
+        CountDropped(1, "queue_full");
         return false;
+    }
+
+    private void CountDropped(long lines, string reason)
+    {
+        Interlocked.Add(ref _linesDropped, lines);
+        _dropped.Add(lines, new KeyValuePair<string, object?>("reason", reason));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -116,11 +127,14 @@ public sealed partial class AccessLogWriter : BackgroundService
 
             file.Write(line.Buffer, 0, line.Length);
             _fileLength += line.Length;
-            _written.Add(1);
+            // Counted as written once a flush got it to the file.
+            _unflushedLines++;
         }
         catch (IOException ex)
         {
-            _dropped.Add(1, new KeyValuePair<string, object?>("reason", "io_error"));
+            // The line, and whatever the file buffer held, did not reach the disk.
+            CountDropped(_unflushedLines + 1, "io_error");
+            _unflushedLines = 0;
             LogWriteFailed(ex.Message);
             // Reopen on the next line: the disk may have room again.
             CloseQuietly();
@@ -136,9 +150,17 @@ public sealed partial class AccessLogWriter : BackgroundService
         try
         {
             _file?.Flush();
+            if (_unflushedLines > 0)
+            {
+                Interlocked.Add(ref _linesWritten, _unflushedLines);
+                _written.Add(_unflushedLines);
+                _unflushedLines = 0;
+            }
         }
         catch (IOException ex)
         {
+            CountDropped(_unflushedLines, "io_error");
+            _unflushedLines = 0;
             LogWriteFailed(ex.Message);
             CloseQuietly();
         }
@@ -159,8 +181,8 @@ public sealed partial class AccessLogWriter : BackgroundService
 
     private FileStream Rotate()
     {
-        _file!.Flush();
-        _file.Dispose();
+        Flush();
+        _file?.Dispose();
         _file = null;
         // Keeps the .log ending: the shipper follows the renamed inode and finds it again after a restart.
         var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
@@ -178,7 +200,7 @@ public sealed partial class AccessLogWriter : BackgroundService
         }
         catch (IOException)
         {
-            // Buffered bytes that cannot reach a full disk are lost either way; they were counted as written.
+            // Buffered bytes that cannot reach a full disk are lost either way; they were counted as dropped.
         }
 
         _file = null;

@@ -30,7 +30,7 @@ public sealed class PixelEndpointTests : IDisposable
     }
 
     [Fact]
-    public async Task The_hit_is_logged_as_one_json_line_with_the_eleven_seed_fields()
+    public async Task The_hit_is_logged_as_one_json_line_with_the_eleven_seed_fields_and_traceparent()
     {
         using var client = _pixel.CreateClient();
         using var response = await client.GetAsync("/i?param=testing");
@@ -47,7 +47,8 @@ public sealed class PixelEndpointTests : IDisposable
         Assert.Equal("-", fields["user"]);
         Assert.Equal("-", fields["referer"]);
         Assert.Equal(visitor, fields["cookie"]);
-        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$", fields["time"]);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$", fields["time"]);
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", fields["traceparent"]);
     }
 
     [Fact]
@@ -87,7 +88,7 @@ public sealed class PixelEndpointTests : IDisposable
     public async Task A_hostile_user_agent_and_path_cannot_break_or_inject_a_line()
     {
         using var client = _pixel.CreateClient();
-        const string agent = "evil\"},{\"code\":\"500\\ \u00e9\u4e2d \u0001";
+        const string agent = "evil\"},{\"code\":\"500\\ \u0001\t";
         using var request = new HttpRequestMessage(HttpMethod.Get, "/i?q=%22%0A");
         request.Headers.TryAddWithoutValidation("User-Agent", agent);
         using var response = await client.SendAsync(request);
@@ -95,7 +96,7 @@ public sealed class PixelEndpointTests : IDisposable
 
         var line = Assert.Single(await _pixel.WaitForLinesAsync(1));
         var root = JsonDocument.Parse(line).RootElement;
-        Assert.Equal(11, root.EnumerateObject().Count());
+        Assert.Equal(12, root.EnumerateObject().Count());
         Assert.Equal(agent, root.GetProperty("agent").GetString());
         Assert.Equal("/i?q=%22%0A", root.GetProperty("path").GetString());
         Assert.Equal("200", root.GetProperty("code").GetString());
