@@ -1,3 +1,8 @@
+if (Clickstream.Pixel.Nginx.NginxConfigCommand.TryRun(args))
+{
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
