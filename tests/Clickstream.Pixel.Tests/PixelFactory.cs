@@ -5,14 +5,31 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Clickstream.Pixel.Tests;
 
 /// <summary>The pixel in-process, logging to a fresh directory.</summary>
-public sealed class PixelFactory : WebApplicationFactory<Program>
+public sealed class PixelFactory(IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     private readonly TempDirectory _logs = TestEnvironment.CreateTempDirectory("clickstream-pixel");
 
     public string LogFile => Path.Combine(_logs.Path, "access.log");
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+    public string LogDirectory => _logs.Path;
+
+    /// <summary>Serves on a real Kestrel socket (for raw bytes, limits, peer addresses) instead of the in-memory server.</summary>
+    public int StartKestrel()
+    {
+        var port = TestEnvironment.FreeTcpPort();
+        UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port));
+        StartServer();
+        return port;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
         builder.UseSetting("AccessLog:Directory", _logs.Path);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+    }
 
     /// <summary>The log's lines once it holds at least <paramref name="count"/> (the writer flushes within 250 ms).</summary>
     public async Task<string[]> WaitForLinesAsync(int count)
@@ -26,7 +43,7 @@ public sealed class PixelFactory : WebApplicationFactory<Program>
         return lines;
     }
 
-    private static string[] ReadShared(string path)
+    public static string[] ReadShared(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream);

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Clickstream.Pixel.Nginx;
+using Clickstream.Tests;
+
+namespace Clickstream.Pixel.Tests;
+
+/// <summary>Real nginx (the Debian package) with the rendered pixel template, on a free port, in a temp prefix.</summary>
+internal sealed class NginxServer : IDisposable
+{
+    private readonly TempDirectory _prefix = TestEnvironment.CreateTempDirectory("clickstream-nginx");
+    private readonly Process _process;
+    private readonly Task<string> _stderr;
+
+    public NginxServer(Func<NginxPixelSettings, NginxPixelSettings>? configure = null)
+    {
+        Port = TestEnvironment.FreeTcpPort();
+        var logs = Directory.CreateDirectory(Path.Combine(_prefix.Path, "logs")).FullName;
+        LogFile = Path.Combine(logs, "access.log");
+        var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile);
+        settings = configure?.Invoke(settings) ?? settings;
+        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "nginx", "pixel.conf.template"));
+        var config = Path.Combine(_prefix.Path, "nginx.conf");
+        File.WriteAllText(config, NginxConfig.Render(template, settings));
+
+        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in NginxConfig.Arguments(_prefix.Path, config))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            _process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("nginx is not installed: run the README's test command (./test.sh), which installs it.", ex);
+        }
+
+        _stderr = _process.StandardError.ReadToEndAsync();
+        _ = _process.StandardOutput.ReadToEndAsync();
+        var up = TestEnvironment.EventuallyAsync(() => !_process.HasExited && Accepts(Port), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50)).GetAwaiter().GetResult();
+        if (!up)
+        {
+            _process.Kill();
+            throw new InvalidOperationException($"nginx did not start: {_stderr.GetAwaiter().GetResult()}");
+        }
+    }
+
+    public static string Executable => File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+
+    public int Port { get; }
+
+    public string LogFile { get; }
+
+    private static bool Accepts(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+
+        _process.Dispose();
+        _prefix.Dispose();
+    }
+}
