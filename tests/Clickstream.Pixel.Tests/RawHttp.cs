@@ -7,16 +7,20 @@ namespace Clickstream.Pixel.Tests;
 /// <summary>An HTTP/1.1 exchange over a bare socket: any bytes out, the response exactly as it came back.</summary>
 public static class RawHttp
 {
-    public sealed record Response(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, byte[] Body)
+    /// <param name="Count">Responses in the stream: bytes after an early end of the headers are a second request.</param>
+    public sealed record Response(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, byte[] Body, int Count)
     {
         public string? Header(string name) =>
             Headers.Where(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
     }
 
     /// <summary>A request whose chars are its bytes (Latin-1): "\u00ff" sends the byte 0xFF.</summary>
-    public static byte[] Request(string method, string target, params (string Name, string Value)[] headers)
+    public static byte[] Request(string method, string target, params (string Name, string Value)[] headers) =>
+        Request("pixel.test", method, target, headers);
+
+    public static byte[] Request(string host, string method, string target, params (string Name, string Value)[] headers)
     {
-        var text = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: pixel.test\r\n");
+        var text = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
         foreach (var (name, value) in headers)
         {
             text.Append(name).Append(": ").Append(value).Append("\r\n");
@@ -62,6 +66,12 @@ public static class RawHttp
 
     private static Response? Parse(byte[] bytes)
     {
+        if (bytes.Length > 0 && !bytes.AsSpan().StartsWith("HTTP/"u8))
+        {
+            // A request line without a version is HTTP/0.9 to nginx: the answer is the bare body, no status line.
+            return new Response(0, [], bytes, 1);
+        }
+
         var end = bytes.AsSpan().IndexOf("\r\n\r\n"u8);
         if (bytes.Length < 12 || end < 0)
         {
@@ -73,6 +83,7 @@ public static class RawHttp
         var headers = lines.Skip(1)
             .Select(l => new KeyValuePair<string, string>(l[..l.IndexOf(':')], l[(l.IndexOf(':') + 1)..].Trim()))
             .ToList();
-        return new Response(status, headers, bytes[(end + 4)..]);
+        var count = System.Text.RegularExpressions.Regex.Count(Encoding.Latin1.GetString(bytes), @"HTTP/1\.[01] \d\d\d ");
+        return new Response(status, headers, bytes[(end + 4)..], count);
     }
 }
