@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Clickstream.Pixel.AccessLog;
 using Clickstream.Pixel.Hits;
@@ -172,7 +173,13 @@ internal sealed class PixelMiddleware
             Cookie: visitor,
             TraceParent: TraceParent()));
 
-        return body ? response.Body.WriteAsync(GifBytes).AsTask() : Task.CompletedTask;
+        if (body)
+        {
+            // Into Kestrel's output pipe without a flush: headers and GIF leave in one send when the request ends.
+            response.BodyWriter.Write(GifBytes);
+        }
+
+        return Task.CompletedTask;
     }
 
     private void AddCors(IHeaderDictionary headers, StringValues origin)
