@@ -137,7 +137,8 @@ public sealed class ShipperCorpusTests : IAsyncLifetime
         Activity[] ship;
         lock (spans)
         {
-            ship = spans.Where(s => s.OperationName == "ship").ToArray();
+            // The listener is process-wide: keep the spans of this test's files only.
+            ship = spans.Where(s => s.OperationName == "ship" && s.GetTagItem("clickstream.file") is string f && f.StartsWith(Logs, StringComparison.Ordinal)).ToArray();
         }
 
         var tracedRecord = Assert.Single(records, r => r.Value == traced);
