@@ -6,6 +6,7 @@ builder.AddShipper();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapShipperApi();
 
 app.Run();
 

@@ -1,9 +1,14 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Clickstream.Shipper.Stats;
 
 namespace Clickstream.Shipper;
 
-/// <summary>The shipper's OpenTelemetry instruments (meter <c>Clickstream.Shipper</c>).</summary>
+/// <summary>
+/// The shipper's OpenTelemetry instruments (meter <c>Clickstream.Shipper</c>), plus totals since start
+/// for <c>GET /stats</c> and the tests. Every count is one <see cref="Interlocked"/> add and one
+/// instrument add: cheap enough for the per-line path.
+/// </summary>
 public sealed class ShipperMetrics
 {
     public const string MeterName = "Clickstream.Shipper";
@@ -18,9 +23,14 @@ public sealed class ShipperMetrics
     private readonly Counter<long> _skipped;
     private readonly Counter<long> _truncated;
     private readonly Histogram<double> _deliveryLatency;
+    private readonly LatencyHistogram _latency = new();
+    private long _readTotal;
+    private long _sentTotal;
     private long _acknowledgedTotal;
+    private long _retriedTotal;
     private long _deadLetteredTotal;
     private long _repairedTotal;
+    private long _skippedTotal;
     private long _truncatedTotal;
 
     public ShipperMetrics(IMeterFactory meters)
@@ -36,31 +46,60 @@ public sealed class ShipperMetrics
         _truncated = meter.CreateCounter<long>("shipper.files.truncated", "{file}", "Files that shrank below their checkpoint (copytruncate).");
         _deliveryLatency = meter.CreateHistogram<double>("shipper.delivery.duration", "ms", "From send to the broker's acknowledgement.");
         meter.CreateObservableGauge("shipper.backlog.bytes", () => Backlog?.Invoke() ?? [], "By", "Bytes of each file not yet acknowledged.");
+        meter.CreateObservableGauge("shipper.lines.in_flight", () => InFlight?.Invoke() ?? 0, "{line}", "Lines sent and not yet acknowledged.");
     }
 
     /// <summary>Set by the tailing coordinator: bytes behind, per file.</summary>
     public Func<IEnumerable<Measurement<long>>>? Backlog { get; set; }
 
+    /// <summary>Set by the sender: lines sent and not yet acknowledged.</summary>
+    public Func<int>? InFlight { get; set; }
+
+    public long ReadTotal => Interlocked.Read(ref _readTotal);
+
+    public long SentTotal => Interlocked.Read(ref _sentTotal);
+
     public long AcknowledgedTotal => Interlocked.Read(ref _acknowledgedTotal);
+
+    public long RetriedTotal => Interlocked.Read(ref _retriedTotal);
 
     public long DeadLetteredTotal => Interlocked.Read(ref _deadLetteredTotal);
 
     public long RepairedTotal => Interlocked.Read(ref _repairedTotal);
 
+    public long SkippedTotal => Interlocked.Read(ref _skippedTotal);
+
     public long TruncatedTotal => Interlocked.Read(ref _truncatedTotal);
 
-    public void Read() => _read.Add(1);
+    /// <summary>Delivery latency quantile since start, in milliseconds.</summary>
+    public double AcknowledgementLatencyMs(double quantile) => _latency.Quantile(quantile);
 
-    public void Sent() => _sent.Add(1);
+    public void Read()
+    {
+        Interlocked.Increment(ref _readTotal);
+        _read.Add(1);
+    }
+
+    public void Sent()
+    {
+        Interlocked.Increment(ref _sentTotal);
+        _sent.Add(1);
+    }
 
     public void Acknowledged(TimeSpan latency)
     {
         Interlocked.Increment(ref _acknowledgedTotal);
         _acknowledged.Add(1);
-        _deliveryLatency.Record(latency.TotalMilliseconds);
+        var ms = latency.TotalMilliseconds;
+        _latency.Record(ms);
+        _deliveryLatency.Record(ms);
     }
 
-    public void Retried() => _retried.Add(1);
+    public void Retried()
+    {
+        Interlocked.Increment(ref _retriedTotal);
+        _retried.Add(1);
+    }
 
     public void DeadLettered(string reason)
     {
@@ -74,7 +113,11 @@ public sealed class ShipperMetrics
         _repaired.Add(1);
     }
 
-    public void Skipped() => _skipped.Add(1);
+    public void Skipped()
+    {
+        Interlocked.Increment(ref _skippedTotal);
+        _skipped.Add(1);
+    }
 
     public void Truncated()
     {

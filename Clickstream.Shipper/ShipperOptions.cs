@@ -66,6 +66,12 @@ public sealed class ShipperOptions
     /// <summary>How often acknowledged positions are written to disk.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A file renamed away (rotation) is still read this long after it was last found at its end, for a
+    /// writer that has not reopened its log yet (Fluentd's <c>rotate_wait</c>).
+    /// </summary>
+    public TimeSpan RotateWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Also write every shipped line to standard output (Fluentd's <c>@type copy</c> + <c>stdout</c>).</summary>
     public bool CopyToStdout { get; set; }
 }

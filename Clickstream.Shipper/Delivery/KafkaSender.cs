@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Diagnostics;
 using System.Text;
 using Clickstream.ServiceDefaults.Kafka;
 using Clickstream.Shipper.DeadLetters;
@@ -11,25 +13,42 @@ namespace Clickstream.Shipper.Delivery;
 /// as shipped only when the broker acknowledged it (acks=all); a failed delivery is sent again with
 /// backoff, forever or up to <see cref="ShipperOptions.MaxDeliveryAttempts"/>, then dead-lettered.
 /// </summary>
-public sealed partial class KafkaSender(
-    IProducer<byte[]?, byte[]> producer,
-    KafkaProducerSettings kafka,
-    IOptions<ShipperOptions> options,
-    InFlightWindow window,
-    DeadLetterWriter deadLetters,
-    ShipperMetrics metrics,
-    TimeProvider time,
-    ILogger<KafkaSender> logger)
+public sealed partial class KafkaSender
 {
     public const string EventIdHeader = "event-id";
     public const string TraceParentHeader = "traceparent";
+    public const string ShipActivityName = "ship";
 
-    private readonly ShipperOptions _options = options.Value;
-    private readonly string _topic = kafka.Topic;
-    private readonly bool _copyToStdout = options.Value.CopyToStdout;
-    private readonly Stream _stdout = options.Value.CopyToStdout ? Console.OpenStandardOutput() : Stream.Null;
-    private long _lastAcknowledged = time.GetTimestamp();
+    private readonly IProducer<byte[]?, byte[]> _producer;
+    private readonly InFlightWindow _window;
+    private readonly DeadLetterWriter _deadLetters;
+    private readonly ShipperMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<KafkaSender> _logger;
+    private readonly ShipperOptions _options;
+    private readonly string _topic;
+    private readonly bool _copyToStdout;
+    private readonly Stream _stdout;
+    private long _lastAcknowledged;
     private long _lastDeliveryFailure;
+    private volatile bool _stopped;
+
+    public KafkaSender(IProducer<byte[]?, byte[]> producer, KafkaProducerSettings kafka, IOptions<ShipperOptions> options, InFlightWindow window,
+        DeadLetterWriter deadLetters, ShipperMetrics metrics, TimeProvider time, ILogger<KafkaSender> logger)
+    {
+        _producer = producer;
+        _window = window;
+        _deadLetters = deadLetters;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _options = options.Value;
+        _topic = kafka.Topic;
+        _copyToStdout = _options.CopyToStdout;
+        _stdout = _copyToStdout ? Console.OpenStandardOutput() : Stream.Null;
+        _lastAcknowledged = time.GetTimestamp();
+        metrics.InFlight = () => window.Messages;
+    }
 
     /// <summary>When the broker last acknowledged a line (a <see cref="TimeProvider"/> timestamp).</summary>
     public long LastAcknowledged => Interlocked.Read(ref _lastAcknowledged);
@@ -37,10 +56,29 @@ public sealed partial class KafkaSender(
     /// <summary>When a line last ran out of delivery attempts; 0 if never.</summary>
     public long LastDeliveryFailure => Interlocked.Read(ref _lastDeliveryFailure);
 
+    public int InFlight => _window.Messages;
+
     /// <summary>Waits for room in the in-flight window, then sends.</summary>
-    public async ValueTask SendAsync(ShipLine line, CancellationToken cancellationToken)
+    public ValueTask SendAsync(ShipLine line, CancellationToken cancellationToken)
     {
-        await window.WaitAsync(line.Value.Length, cancellationToken);
+        var wait = _window.WaitAsync(line.Value.Length, cancellationToken);
+        if (wait.IsCompletedSuccessfully)
+        {
+            Send(line);
+            return ValueTask.CompletedTask;
+        }
+
+        return WaitThenSendAsync(wait, line);
+    }
+
+    private async ValueTask WaitThenSendAsync(ValueTask wait, ShipLine line)
+    {
+        await wait;
+        Send(line);
+    }
+
+    private void Send(ShipLine line)
+    {
         line.Tracker.Sent(line.EndOffset);
         if (_copyToStdout)
         {
@@ -51,28 +89,75 @@ public sealed partial class KafkaSender(
             }
         }
 
+        StartActivity(line);
         Produce(line);
     }
+
+    /// <summary>
+    /// Continues the pixel's trace: a "ship" span whose parent is the line's traceparent. Only when a
+    /// listener is attached; without one the line's own traceparent travels on as the header.
+    /// </summary>
+    private static void StartActivity(ShipLine line)
+    {
+        if (!ShipperMetrics.ActivitySource.HasListeners())
+        {
+            return;
+        }
+
+        var previous = Activity.Current;
+        Activity.Current = null; // the span's parent is the line, not whatever this thread runs under
+        var parent = line.TraceParent is { } tp
+            ? new ActivityContext(ActivityTraceId.CreateFromUtf8String(tp.AsSpan(3, 32)), ActivitySpanId.CreateFromUtf8String(tp.AsSpan(36, 16)),
+                (ActivityTraceFlags)(HexValue(tp[53]) * 16 + HexValue(tp[54])), isRemote: true)
+            : default;
+        var activity = ShipperMetrics.ActivitySource.StartActivity(ShipActivityName, ActivityKind.Producer, parent);
+        Activity.Current = previous;
+        if (activity is null)
+        {
+            return;
+        }
+
+        if (activity.IsAllDataRequested)
+        {
+            activity.SetTag("messaging.system", "kafka");
+            activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("clickstream.file", line.File);
+            activity.SetTag("clickstream.offset", line.Offset);
+        }
+
+        line.Activity = activity;
+    }
+
+    private static int HexValue(byte c) => c <= '9' ? c - '0' : c - 'a' + 10;
 
     private void Produce(ShipLine line)
     {
         line.Attempts++;
-        line.SentTimestamp = time.GetTimestamp();
-        var message = new Message<byte[]?, byte[]>
+        line.SentTimestamp = _time.GetTimestamp();
+        var headers = new Headers { { EventIdHeader, line.EventId } };
+        if (line.Activity is { } activity)
         {
-            Key = line.Key,
-            Value = line.Value,
-            Headers = [new Header(EventIdHeader, line.EventId)],
-        };
+            headers.Add(TraceParentHeader, Encoding.ASCII.GetBytes(activity.Id!));
+        }
+        else if (line.TraceParent is { } traceParent)
+        {
+            headers.Add(TraceParentHeader, traceParent);
+        }
+
+        var message = new Message<byte[]?, byte[]> { Key = line.Key, Value = line.Value, Headers = headers };
         try
         {
-            producer.Produce(_topic, message, report => OnDelivered(line, report.Error));
-            metrics.Sent();
+            _producer.Produce(_topic, message, report => OnDelivered(line, report.Error));
+            _metrics.Sent();
         }
         catch (ProduceException<byte[]?, byte[]> ex)
         {
             // Local refusal (queue full, message too large): handled like a failed delivery.
             OnDelivered(line, ex.Error);
+        }
+        catch (ObjectDisposedException) when (_stopped)
+        {
+            // Shutting down: the line stays unacknowledged and is read again at the next start.
         }
     }
 
@@ -80,8 +165,9 @@ public sealed partial class KafkaSender(
     {
         if (!error.IsError)
         {
-            Interlocked.Exchange(ref _lastAcknowledged, time.GetTimestamp());
-            metrics.Acknowledged(time.GetElapsedTime(line.SentTimestamp));
+            Interlocked.Exchange(ref _lastAcknowledged, _time.GetTimestamp());
+            _metrics.Acknowledged(_time.GetElapsedTime(line.SentTimestamp));
+            line.Activity?.Stop();
             Complete(line);
             return;
         }
@@ -89,14 +175,20 @@ public sealed partial class KafkaSender(
         if (_options.MaxDeliveryAttempts > 0 && line.Attempts >= _options.MaxDeliveryAttempts || IsPermanent(error.Code))
         {
             LogDeliveryGaveUp(line.File, line.Offset, line.Attempts, error.Reason);
-            deadLetters.Write("delivery_failed", $"{error.Code}: {error.Reason} after {line.Attempts} attempts",
+            _deadLetters.Write("delivery_failed", $"{error.Code}: {error.Reason} after {line.Attempts} attempts",
                 line.File, line.Offset, line.EndOffset - line.Offset, line.Value);
-            Interlocked.Exchange(ref _lastDeliveryFailure, time.GetTimestamp());
+            Interlocked.Exchange(ref _lastDeliveryFailure, _time.GetTimestamp());
+            if (line.Activity is { } activity)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, error.Reason);
+                activity.Stop();
+            }
+
             Complete(line);
             return;
         }
 
-        metrics.Retried();
+        _metrics.Retried();
         var backoff = TimeSpan.FromTicks(Math.Min(
             _options.RetryBackoff.Ticks * (1L << Math.Min(line.Attempts - 1, 20)),
             _options.MaxRetryBackoff.Ticks));
@@ -111,25 +203,45 @@ public sealed partial class KafkaSender(
 
     private async Task RetryLaterAsync(ShipLine line, TimeSpan backoff)
     {
-        await Task.Delay(backoff, time);
-        Produce(line);
+        await Task.Delay(backoff, _time);
+        if (!_stopped)
+        {
+            Produce(line);
+        }
     }
 
     private void Complete(ShipLine line)
     {
         line.Tracker.Acknowledged(line.EndOffset);
-        window.Release(line.Value.Length);
+        _window.Release(line.Value.Length);
     }
 
     /// <summary>Errors no retry can mend: the message itself is refused.</summary>
     private static bool IsPermanent(ErrorCode code) => code is ErrorCode.MsgSizeTooLarge
         or ErrorCode.InvalidMsg or ErrorCode.InvalidRecord;
 
-    /// <summary>Finishes what is in flight; called on shutdown before the last checkpoint.</summary>
-    public void Flush(TimeSpan timeout) => producer.Flush(timeout);
+    /// <summary>Finishes what is in flight; called on shutdown before the last checkpoint. No retry starts after it.</summary>
+    public void Flush(TimeSpan timeout)
+    {
+        _producer.Flush(timeout);
+        _stopped = true;
+    }
 
-    public static byte[] EventId(string fileIdentity, long generation, long offset) =>
-        Encoding.ASCII.GetBytes($"{fileIdentity}:{generation}:{offset}");
+    /// <summary>The constant part of a file generation's event ids: <c>device:inode:generation:</c>.</summary>
+    public static byte[] EventIdPrefix(string fileIdentity, long generation) => Encoding.ASCII.GetBytes($"{fileIdentity}:{generation}:");
+
+    /// <summary><c>device:inode:generation:offset</c> in one allocation.</summary>
+    public static byte[] EventId(byte[] prefix, long offset)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(offset, digits, out var written);
+        var id = new byte[prefix.Length + written];
+        prefix.CopyTo(id, 0);
+        digits[..written].CopyTo(id.AsSpan(prefix.Length));
+        return id;
+    }
+
+    public static byte[] EventId(string fileIdentity, long generation, long offset) => EventId(EventIdPrefix(fileIdentity, generation), offset);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of {File}@{Offset} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}")]
     private partial void LogDeliveryRetry(string file, long offset, int attempt, string reason, TimeSpan backoff);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Clickstream.Shipper.Checkpoints;
 
 namespace Clickstream.Shipper.Delivery;
@@ -21,6 +22,12 @@ public sealed class ShipLine(string file, long offset, long endOffset, byte[]? k
     public byte[] EventId { get; } = eventId;
 
     public AckTracker Tracker { get; } = tracker;
+
+    /// <summary>The line's own W3C traceparent (from its <c>traceparent</c> field), if any.</summary>
+    public byte[]? TraceParent { get; init; }
+
+    /// <summary>The "ship" span, when a listener samples it; stopped at the acknowledgement.</summary>
+    public Activity? Activity { get; set; }
 
     public int Attempts { get; set; }
 

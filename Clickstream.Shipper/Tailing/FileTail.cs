@@ -23,6 +23,7 @@ public sealed partial class FileTail : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _identityText;
+    private byte[] _eventIdPrefix;
     private long _readPosition;
 
     public FileTail(string path, SafeFileHandle handle, FileIdentity identity, long generation, long offset,
@@ -33,6 +34,7 @@ public sealed partial class FileTail : IDisposable
         Identity = identity;
         _identityText = identity.ToString();
         Generation = generation;
+        _eventIdPrefix = KafkaSender.EventIdPrefix(_identityText, generation);
         Tracker = new AckTracker(offset);
         _readPosition = offset;
         _options = options;
@@ -72,6 +74,9 @@ public sealed partial class FileTail : IDisposable
         }
     }
 
+    /// <summary>Bytes of the file read so far (what is sent, or waits for the in-flight window).</summary>
+    public long ReadPosition => Volatile.Read(ref _readPosition);
+
     public Checkpoint Checkpoint => new(Identity.Device, Identity.Inode, Generation, Tracker.Committed, Path);
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -81,6 +86,7 @@ public sealed partial class FileTail : IDisposable
         var skipping = false; // inside a line longer than MaxLineBytes
         long skipStart = 0;
         var partialSince = _time.GetTimestamp();
+        long goneIdleSince = 0; // when a vanished file was first found at its end
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -108,8 +114,16 @@ public sealed partial class FileTail : IDisposable
 
                     if (Gone)
                     {
-                        LogDrained(Path, Tracker.Committed);
-                        return;
+                        // Renamed away: a writer that has not reopened yet may still append (Fluentd's rotate_wait).
+                        if (goneIdleSince == 0)
+                        {
+                            goneIdleSince = _time.GetTimestamp();
+                        }
+                        else if (_time.GetElapsedTime(goneIdleSince) >= _options.RotateWait)
+                        {
+                            LogDrained(Path, ReadPosition);
+                            return;
+                        }
                     }
 
                     await Task.Delay(_options.PollInterval, _time, cancellationToken);
@@ -117,6 +131,7 @@ public sealed partial class FileTail : IDisposable
                 }
 
                 partialSince = _time.GetTimestamp();
+                goneIdleSince = 0;
                 var chunkStart = _readPosition - filled; // file offset of buffer[0]
                 _readPosition += read;
                 filled += read;
@@ -189,6 +204,7 @@ public sealed partial class FileTail : IDisposable
 
         // copytruncate: the content was copied elsewhere and this file emptied; start over.
         Generation++;
+        _eventIdPrefix = KafkaSender.EventIdPrefix(_identityText, Generation);
         _readPosition = 0;
         filled = 0;
         skipping = false;
@@ -217,8 +233,11 @@ public sealed partial class FileTail : IDisposable
         }
 
         _metrics.Read();
-        var eventId = KafkaSender.EventId(_identityText, Generation, offset);
-        return _sender.SendAsync(new ShipLine(Path, offset, endOffset, inspected.Key, inspected.Value!, eventId, Tracker), cancellationToken);
+        var eventId = KafkaSender.EventId(_eventIdPrefix, offset);
+        return _sender.SendAsync(new ShipLine(Path, offset, endOffset, inspected.Key, inspected.Value!, eventId, Tracker)
+        {
+            TraceParent = inspected.TraceParent,
+        }, cancellationToken);
     }
 
     private void DeadLetterTooLong(long start, long end, ReadOnlySpan<byte> tail)

@@ -19,8 +19,11 @@ public enum LineVerdict
     Invalid,
 }
 
-/// <summary>The outcome of inspecting a line; <see cref="Value"/> is the bytes to send.</summary>
-public readonly record struct InspectedLine(LineVerdict Verdict, byte[]? Value, byte[]? Key, string? Reason);
+/// <summary>
+/// The outcome of inspecting a line; <see cref="Value"/> is the bytes to send, <see cref="TraceParent"/>
+/// the line's own W3C <c>traceparent</c> field when present and well-formed.
+/// </summary>
+public readonly record struct InspectedLine(LineVerdict Verdict, byte[]? Value, byte[]? Key, string? Reason, byte[]? TraceParent = null);
 
 /// <summary>
 /// Checks that a line is one JSON object, repairs invalid UTF-8 (nginx's <c>escape=json</c> writes raw
@@ -51,16 +54,17 @@ public static class LineInspector
             verdict = LineVerdict.Repaired;
         }
 
-        var reason = TryFindKey(value, out var key);
+        var reason = Scan(value, out var key, out var traceParent);
         return reason is null
-            ? new InspectedLine(verdict, value, key, null)
+            ? new InspectedLine(verdict, value, key, null, traceParent)
             : new InspectedLine(LineVerdict.Invalid, null, null, reason);
     }
 
-    /// <summary>Null when the line is one well-formed JSON object; else why not.</summary>
-    private static string? TryFindKey(ReadOnlySpan<byte> json, out byte[]? key)
+    /// <summary>Null when the line is one well-formed JSON object; else why not. One pass finds the cookie and the traceparent.</summary>
+    private static string? Scan(ReadOnlySpan<byte> json, out byte[]? key, out byte[]? traceParent)
     {
         key = null;
+        traceParent = null;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
         try
         {
@@ -79,6 +83,18 @@ public static class LineInspector
                         var cookie = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan.ToArray();
                         // "-" means no visitor id (privacy signal or nginx without userid): spread such hits.
                         key = cookie.AsSpan().SequenceEqual(Dash) || cookie.Length == 0 ? null : cookie;
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("traceparent"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && IsTraceParent(reader.ValueSpan))
+                    {
+                        traceParent = reader.ValueSpan.ToArray();
                     }
                     else
                     {
@@ -109,6 +125,24 @@ public static class LineInspector
             return $"invalid JSON: {ex.Message}";
         }
     }
+
+    /// <summary>W3C trace context version 00: <c>00-</c>32 hex<c>-</c>16 hex<c>-</c>2 hex, neither id all zeros.</summary>
+    public static bool IsTraceParent(ReadOnlySpan<byte> value)
+    {
+        if (value.Length != 55 || value[0] != (byte)'0' || value[1] != (byte)'0' || value[2] != (byte)'-' || value[35] != (byte)'-' || value[52] != (byte)'-')
+        {
+            return false;
+        }
+
+        var traceId = value.Slice(3, 32);
+        var spanId = value.Slice(36, 16);
+        return IsLowerHex(traceId) && IsLowerHex(spanId) && IsLowerHex(value.Slice(53, 2))
+            && traceId.IndexOfAnyExcept((byte)'0') >= 0 && spanId.IndexOfAnyExcept((byte)'0') >= 0;
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept(LowerHex) < 0;
+
+    private static readonly System.Buffers.SearchValues<byte> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef"u8);
 
     private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> line) => line.TrimEnd(" \t\r"u8);
 }

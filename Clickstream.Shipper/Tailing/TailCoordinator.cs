@@ -23,6 +23,9 @@ public sealed partial class TailCoordinator : BackgroundService
     private readonly CheckpointStore _store;
     private readonly Dictionary<FileIdentity, (FileTail Tail, Task Run)> _tails = [];
     private readonly Lock _gate = new();
+    // Positions to resume from: the saved checkpoints at start, and tails that failed and are restarted.
+    // An entry is used once, so a recycled inode of a deleted file is never mistaken for it later.
+    private readonly Dictionary<FileIdentity, Checkpoint> _resume = [];
     private List<Checkpoint> _lastSaved = [];
 
     public TailCoordinator(IOptions<ShipperOptions> options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics,
@@ -68,9 +71,27 @@ public sealed partial class TailCoordinator : BackgroundService
         }
     }
 
+    /// <summary>Each tailed file with how far it was read (tests and diagnostics).</summary>
+    public IReadOnlyList<(string Path, FileIdentity Identity, long ReadPosition)> Files
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tails.Values.Select(t => (t.Tail.Path, t.Tail.Identity, t.Tail.ReadPosition)).ToList();
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var saved = _store.Load();
+        foreach (var (identity, checkpoint) in _store.Load())
+        {
+            _resume[identity] = checkpoint;
+        }
+
+        // Let the host finish starting (the web endpoints) before the first scan.
+        await Task.Yield();
         var firstScan = true;
         var lastCheckpoint = _time.GetTimestamp();
         LogWatching(string.Join(", ", _options.Paths), _options.StartAt);
@@ -78,7 +99,7 @@ public sealed partial class TailCoordinator : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                Scan(saved, firstScan, stoppingToken);
+                Scan(firstScan, stoppingToken);
                 firstScan = false;
                 if (_time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval)
                 {
@@ -98,7 +119,7 @@ public sealed partial class TailCoordinator : BackgroundService
         }
     }
 
-    private void Scan(IReadOnlyDictionary<FileIdentity, Checkpoint> saved, bool firstScan, CancellationToken stoppingToken)
+    private void Scan(bool firstScan, CancellationToken stoppingToken)
     {
         var seen = new Dictionary<FileIdentity, string>();
         foreach (var path in ExpandPaths(_options.Paths))
@@ -119,7 +140,7 @@ public sealed partial class TailCoordinator : BackgroundService
                     continue;
                 }
 
-                Start(identity, path, saved, firstScan, stoppingToken);
+                Start(identity, path, firstScan, stoppingToken);
             }
 
             foreach (var (identity, entry) in _tails.ToList())
@@ -129,9 +150,19 @@ public sealed partial class TailCoordinator : BackgroundService
                     entry.Tail.Gone = true;
                 }
 
-                // Drained and fully acknowledged: forget it, and its checkpoint.
+                // Drained and fully acknowledged: forget it, and its checkpoint. A tail that failed is
+                // restarted at its acknowledged position by the next scan.
                 if (entry.Run.IsCompleted && entry.Tail.Tracker.PendingCount == 0)
                 {
+                    if (entry.Run.Exception is { } failure)
+                    {
+                        LogTailFailed(entry.Tail.Path, failure.GetBaseException().Message);
+                        if (!entry.Tail.Gone)
+                        {
+                            _resume[identity] = entry.Tail.Checkpoint;
+                        }
+                    }
+
                     entry.Tail.Dispose();
                     _tails.Remove(identity);
                 }
@@ -139,7 +170,7 @@ public sealed partial class TailCoordinator : BackgroundService
         }
     }
 
-    private void Start(FileIdentity identity, string path, IReadOnlyDictionary<FileIdentity, Checkpoint> saved, bool firstScan, CancellationToken stoppingToken)
+    private void Start(FileIdentity identity, string path, bool firstScan, CancellationToken stoppingToken)
     {
         Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         try
@@ -162,7 +193,7 @@ public sealed partial class TailCoordinator : BackgroundService
 
         var length = RandomAccess.GetLength(handle);
         long generation = 0, offset;
-        if (saved.TryGetValue(actual, out var checkpoint))
+        if (_resume.Remove(actual, out var checkpoint))
         {
             generation = checkpoint.Generation;
             offset = checkpoint.Offset;
@@ -245,7 +276,15 @@ public sealed partial class TailCoordinator : BackgroundService
             runs = _tails.Values.Select(t => t.Run).ToList();
         }
 
-        await Task.WhenAll(runs);
+        try
+        {
+            await Task.WhenAll(runs);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Logged by the scan that would have restarted it; shutdown goes on to flush and checkpoint.
+        }
+
         // Whatever was sent gets its acknowledgement (or stays unacknowledged and is sent again next time).
         _sender.Flush(TimeSpan.FromSeconds(10));
         SaveCheckpoints();
@@ -268,6 +307,9 @@ public sealed partial class TailCoordinator : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open {Path}: {Reason}")]
     private partial void LogOpenFailed(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tailing {Path} failed ({Reason}); it restarts at its acknowledged position")]
+    private partial void LogTailFailed(string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoints could not be saved: {Reason}")]
     private partial void LogCheckpointFailed(string reason);

@@ -58,4 +58,49 @@ public sealed class AckTrackerTests
         tracker.Sent(60);
         Assert.Throws<ArgumentOutOfRangeException>(() => tracker.Sent(55));
     }
+
+    [Fact]
+    public async Task Acknowledgements_from_many_threads_while_lines_are_still_sent_never_move_past_a_gap()
+    {
+        var tracker = new AckTracker(0);
+        const int lines = 20_000;
+        var sent = new System.Collections.Concurrent.BlockingCollection<long>();
+        var withheld = 12_345L * 10; // acknowledged last: the checkpoint must wait for it
+        var acknowledgers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            foreach (var end in sent.GetConsumingEnumerable())
+            {
+                if (end != withheld)
+                {
+                    tracker.Acknowledged(end);
+                    Assert.True(tracker.Committed < withheld, $"committed {tracker.Committed} past the unacknowledged line ending at {withheld}");
+                }
+            }
+        })).ToArray();
+        for (var i = 1; i <= lines; i++)
+        {
+            tracker.Sent(i * 10L);
+            sent.Add(i * 10L);
+        }
+
+        sent.CompleteAdding();
+        await Task.WhenAll(acknowledgers);
+        Assert.Equal(withheld - 10, tracker.Committed);
+        tracker.Acknowledged(withheld);
+        Assert.Equal(lines * 10L, tracker.Committed);
+        Assert.Equal(0, tracker.PendingCount);
+    }
+
+    [Fact]
+    public void A_line_acknowledged_twice_or_before_it_is_sent_does_not_move_the_checkpoint_wrongly()
+    {
+        var tracker = new AckTracker(0);
+        tracker.Sent(10);
+        tracker.Sent(20);
+        tracker.Acknowledged(20);
+        tracker.Acknowledged(20);
+        Assert.Equal(0, tracker.Committed);
+        tracker.Acknowledged(10);
+        Assert.Equal(20, tracker.Committed);
+    }
 }

@@ -67,4 +67,26 @@ public sealed class LineInspectorTests
         Assert.False(string.IsNullOrWhiteSpace(result.Reason));
         Assert.Null(result.Value);
     }
+
+    [Fact]
+    public void A_valid_traceparent_field_is_found_and_a_malformed_one_ignored()
+    {
+        const string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var traced = LineInspector.Inspect(Encoding.UTF8.GetBytes(Seed.TrimEnd('}') + $",\"traceparent\":\"{tp}\"}}"));
+        Assert.Equal(LineVerdict.Valid, traced.Verdict);
+        Assert.Equal(tp, Encoding.ASCII.GetString(traced.TraceParent!));
+        Assert.Null(LineInspector.Inspect(Encoding.UTF8.GetBytes(Seed)).TraceParent);
+    }
+
+    [Theory]
+    [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true)]
+    [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", true)]
+    [InlineData("00-00000000000000000000000000000000-00f067aa0ba902b7-01", false)]
+    [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false)]
+    [InlineData("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", false)]
+    [InlineData("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false)]
+    [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", false)]
+    [InlineData("-", false)]
+    public void Traceparent_validation_follows_w3c_version_00(string value, bool valid) =>
+        Assert.Equal(valid, LineInspector.IsTraceParent(Encoding.ASCII.GetBytes(value)));
 }

@@ -7,7 +7,7 @@ namespace Clickstream.Shipper.Tests;
 /// <summary>A plain consumer, independent of the shipper, that reads what reached the topic.</summary>
 internal static class TopicReader
 {
-    public sealed record Record(string? Key, string Value, string EventId);
+    public sealed record Record(string? Key, string Value, string EventId, string? TraceParent = null);
 
     /// <summary>Reads from the start until <paramref name="expected"/> messages arrived or <paramref name="timeout"/> passed, then a little longer to catch extras.</summary>
     public static List<Record> Read(string bootstrap, string topic, int expected, TimeSpan timeout)
@@ -30,8 +30,9 @@ internal static class TopicReader
             {
                 quietSince.Restart();
                 var id = result.Message.Headers.TryGetLastBytes("event-id", out var bytes) ? Encoding.ASCII.GetString(bytes) : "";
+                var traceParent = result.Message.Headers.TryGetLastBytes("traceparent", out var tp) ? Encoding.ASCII.GetString(tp) : null;
                 records.Add(new Record(result.Message.Key is { } k ? Encoding.UTF8.GetString(k) : null,
-                    Encoding.UTF8.GetString(result.Message.Value), id));
+                    Encoding.UTF8.GetString(result.Message.Value), id, traceParent));
             }
         }
 

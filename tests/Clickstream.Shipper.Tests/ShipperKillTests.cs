@@ -1,0 +1,136 @@
+using System.Text;
+using Clickstream.KafkaEmulator.Mock;
+using Clickstream.Shipper.Checkpoints;
+using Clickstream.Tests;
+using Xunit.Abstractions;
+
+namespace Clickstream.Shipper.Tests;
+
+/// <summary>
+/// The shipper as a real process, SIGKILLed at random points while the log grows: nothing written is
+/// lost, and what is sent twice lies right after a saved checkpoint (the lines that were in flight, or
+/// acknowledged after the last checkpoint was written).
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Lines = 200_000;
+    private const int Kills = 10;
+    private const int MaxInFlight = 2_000;
+    // In flight (≤ MaxInFlight) plus what is acknowledged between two checkpoint writes (50 ms) at catch-up speed.
+    private const int DuplicateWindow = MaxInFlight + 8_000;
+    private readonly TempDirectory _dir = TestEnvironment.CreateTempDirectory("clickstream-shipper-kill");
+    private KafkaMockCluster _cluster = null!;
+
+    private string Logs => Path.Combine(_dir.Path, "logs");
+
+    private string State => Path.Combine(_dir.Path, "state");
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Logs);
+        _cluster = KafkaMockCluster.Start();
+        _cluster.CreateTopic("clickstream", 64);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Sigkill_ten_times_while_200000_lines_are_written_loses_nothing_and_duplicates_only_the_in_flight_window()
+    {
+        var log = Path.Combine(Logs, "access.log");
+        var offsets = new long[Lines];
+        var writer = Task.Run(async () =>
+        {
+            // ~10,000 lines/s for ~20 s: the kills land while the file grows.
+            await using var file = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            long position = 0;
+            for (var i = 0; i < Lines; i++)
+            {
+                var bytes = Encoding.UTF8.GetBytes(ShipperComponentTests.Line(i) + "\n");
+                offsets[i] = position;
+                position += bytes.Length;
+                file.Write(bytes);
+                if (i % 500 == 499)
+                {
+                    await file.FlushAsync();
+                    await Task.Delay(50);
+                }
+            }
+        });
+
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:kafka"] = _cluster.BootstrapServers,
+            ["Kafka:Topic"] = "clickstream",
+            ["Shipper:Paths:0"] = Path.Combine(Logs, "*.log"),
+            ["Shipper:StateDirectory"] = State,
+            ["Shipper:PollInterval"] = "00:00:00.020",
+            ["Shipper:CheckpointInterval"] = "00:00:00.050",
+            ["Shipper:MaxInFlightMessages"] = MaxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var checkpointsAtKill = new List<long>();
+        for (var kill = 0; kill < Kills; kill++)
+        {
+            await using var shipper = new ShipperProcess(settings);
+            await Task.Delay(random.Next(300, 2_000));
+            shipper.Kill();
+            checkpointsAtKill.Add(CheckpointOffset());
+        }
+
+        await writer.WaitAsync(TimeSpan.FromSeconds(60));
+        var length = new FileInfo(log).Length;
+        output.WriteLine($"seed {seed}; checkpoints at each kill: {string.Join(", ", checkpointsAtKill)} of {length} bytes");
+        Assert.True(checkpointsAtKill[^1] > 0, "the shipper never checkpointed between kills");
+
+        await using (var last = new ShipperProcess(settings))
+        {
+            Assert.True(await TestEnvironment.EventuallyAsync(() => CheckpointOffset() == length, TimeSpan.FromSeconds(90)),
+                $"checkpoint {CheckpointOffset()} of {length} after the last start\n{last.Output}");
+            var stats = await last.StatsAsync();
+            Assert.NotNull(stats);
+            Assert.True(stats.LinesAcked > 0 && stats.LinesAcked <= stats.LinesSent && stats.LinesSent <= stats.LinesRead, $"{stats}");
+        }
+
+        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", Lines, TimeSpan.FromSeconds(90));
+        var received = records.Select(r => r.Value).ToHashSet();
+        var lost = Enumerable.Range(0, Lines).Where(i => !received.Contains(ShipperComponentTests.Line(i))).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} lines lost, first {string.Join(", ", lost.Take(5))}");
+
+        // Duplicates: every copy beyond the first lies within the window after a checkpoint saved at a kill.
+        var indexOf = offsets.Select((offset, index) => (offset, index)).ToDictionary(x => x.offset, x => x.index);
+        var duplicated = records.GroupBy(r => r.EventId).Where(g => g.Count() > 1)
+            .Select(g => indexOf[long.Parse(g.Key.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture)]).ToList();
+        var windowStarts = checkpointsAtKill.Select(c => Array.BinarySearch(offsets, c)).Select(i => i >= 0 ? i : ~i).ToList();
+        var outside = duplicated.Where(d => !windowStarts.Any(s => d >= s && d < s + DuplicateWindow)).ToList();
+        output.WriteLine($"{records.Count} records, {duplicated.Count} lines sent more than once, window starts {string.Join(", ", windowStarts)}");
+        Assert.True(outside.Count == 0, $"{outside.Count} duplicates outside the in-flight window after a kill, e.g. line {outside.FirstOrDefault()}");
+        Assert.True(records.Count - Lines <= Kills * DuplicateWindow, $"{records.Count - Lines} extra copies");
+    }
+
+    private long CheckpointOffset()
+    {
+        try
+        {
+            return new CheckpointStore(State).Load().Values.Sum(c => c.Offset);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
+
+/// <summary>The tests that load the machine run one after the other.</summary>
+[CollectionDefinition(Name)]
+public sealed class HeavyTests
+{
+    public const string Name = "heavy";
+}
