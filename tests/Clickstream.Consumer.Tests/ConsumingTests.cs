@@ -50,3 +50,36 @@ public sealed class ConsumingTests
         Assert.Null(ClickEvent.Parse("{\"path\":"u8));
     }
 }
+
+public sealed class ReplayPositionTests
+{
+    [Fact]
+    public void Positions_are_known_only_for_partitions_read_and_replayed_offsets_are_those_below_the_commit()
+    {
+        var detector = new OffsetGapDetector();
+        var p0 = new TopicPartition("t", 0);
+        var p1 = new TopicPartition("t", 1);
+        Assert.Null(detector.Position(p0));
+        detector.Observe(new TopicPartitionOffset(p0, 0));
+        detector.Observe(new TopicPartitionOffset(p0, 1));
+        Assert.Equal(2, detector.Position(p0));
+
+        detector.Replaying([new TopicPartitionOffset(p1, 5), new TopicPartitionOffset(p0, Offset.Unset)]);
+        detector.Replaying([new TopicPartitionOffset(p1, 9)]); // the first commit seen wins
+        Assert.True(detector.IsReplay(new TopicPartitionOffset(p1, 4)));
+        Assert.False(detector.IsReplay(new TopicPartitionOffset(p1, 5)));
+        Assert.False(detector.IsReplay(new TopicPartitionOffset(p0, 0)));
+    }
+
+    [Fact]
+    public void The_deduplication_window_works_on_the_header_bytes()
+    {
+        var window = new DeduplicationWindow(2);
+        Assert.True(window.TryAdd("8:1:0:100"u8));
+        Assert.False(window.TryAdd(Encoding.ASCII.GetBytes("8:1:0:100")));
+        Assert.False(window.TryAdd("8:1:0:100"));
+        Assert.True(window.TryAdd("8:1:0:101"u8));
+        Assert.True(window.TryAdd("8:1:0:102"u8));
+        Assert.True(window.TryAdd("8:1:0:100"u8)); // forgotten beyond the capacity
+    }
+}
