@@ -1,5 +1,7 @@
+extern alias emulator;
+
 using System.Text;
-using Clickstream.KafkaEmulator.Mock;
+using emulator::Clickstream.KafkaEmulator.Mock;
 using Confluent.Kafka;
 
 namespace Clickstream.Consumer.Tests;
