@@ -17,6 +17,7 @@ public static class ConsumerExtensions
         builder.Services.AddSingleton(new RecentEvents());
         builder.Services.AddSingleton<ConsumerMetrics>();
         builder.Services.AddSingleton<OffsetGapDetector>();
+        builder.Services.AddSingleton<PendingOffsets>();
         builder.Services.AddSingleton<HourlyJsonlSink>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HourlyJsonlSink>());
         builder.AddPipelineReconciliation();
@@ -36,10 +37,13 @@ public static class ConsumerExtensions
             {
                 var gaps = sp.GetRequiredService<OffsetGapDetector>();
                 var metrics = sp.GetRequiredService<ConsumerMetrics>();
+                var pending = sp.GetRequiredService<PendingOffsets>();
                 var replay = sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.ReplayOnStart;
                 consumer.SetPartitionsAssignedHandler((c, partitions) => StartingOffsets(c, partitions, gaps, replay));
-                consumer.SetPartitionsRevokedHandler((_, partitions) =>
+                consumer.SetPartitionsRevokedHandler((c, partitions) =>
                 {
+                    // Hand over what was applied, so the next owner starts after it.
+                    pending.Store(c, partitions.Select(p => p.TopicPartition));
                     foreach (var p in partitions)
                     {
                         metrics.Unassigned(p.Partition.Value);

@@ -22,6 +22,7 @@ public sealed partial class ClickstreamConsumer(
     RecentEvents recent,
     HourlyJsonlSink sink,
     OffsetGapDetector gaps,
+    PendingOffsets pending,
     ConsumerMetrics metrics,
     TimeProvider time,
     ILogger<ClickstreamConsumer> logger) : BackgroundService
@@ -57,14 +58,19 @@ public sealed partial class ClickstreamConsumer(
                     continue;
                 }
 
-                MeasureLag();
                 if (result is null || result.IsPartitionEOF)
                 {
+                    pending.Store(consumer); // idle: nothing is left unstored
+                    MeasureLag();
                     continue;
                 }
 
                 Apply(result, stoppingToken);
-                consumer.StoreOffset(result);
+                if (pending.Applied(result.TopicPartitionOffset))
+                {
+                    pending.Store(consumer);
+                    MeasureLag();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -72,6 +78,7 @@ public sealed partial class ClickstreamConsumer(
         }
         finally
         {
+            pending.Store(consumer);
             // Commits what was stored and leaves the group at once, instead of waiting out the session.
             consumer.Close();
         }

@@ -60,7 +60,11 @@ public sealed class LiveStats(TimeProvider time)
     private readonly TopCounter _systems = new(1_000);
     private readonly TopCounter _devices = new(100);
     private readonly TopCounter _codes = new(1_000);
+    // Parsing caches: a site has few distinct agents, paths and referrers, so each is parsed once (bounded).
+    private const int MaxCached = 10_000;
     private readonly Dictionary<string, UserAgentInfo> _agents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> _parameters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _referrerDomains = new(StringComparer.Ordinal);
     private readonly (long AppliedTicks, double Ms)[] _freshness = new (long, double)[FreshnessSamples];
     private int _freshnessNext;
     private long _bots;
@@ -110,24 +114,16 @@ public sealed class LiveStats(TimeProvider time)
             if (Present(e.Path) is { } path)
             {
                 _paths.Add(path);
-                foreach (var parameter in QueryParameters(path))
+                foreach (var parameter in Cached(_parameters, path, p => QueryParameters(p).ToArray()))
                 {
                     _queryParameters.Add(parameter);
                 }
             }
 
-            _referrers.Add(ReferrerDomain(e.Referer));
+            _referrers.Add(Cached(_referrerDomains, e.Referer ?? "-", ReferrerDomain));
             _codes.Add(Present(e.Code) ?? "-");
 
-            var agent = e.Agent ?? "-";
-            if (!_agents.TryGetValue(agent, out var ua))
-            {
-                ua = UserAgentParser.Parse(agent);
-                if (_agents.Count < 10_000)
-                {
-                    _agents[agent] = ua;
-                }
-            }
+            var ua = Cached(_agents, e.Agent ?? "-", UserAgentParser.Parse);
 
             _browsers.Add(ua.Browser);
             _systems.Add(ua.OperatingSystem);
@@ -205,6 +201,20 @@ public sealed class LiveStats(TimeProvider time)
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     internal static double Percentile(double[] sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static T Cached<T>(Dictionary<string, T> cache, string key, Func<string, T> parse)
+    {
+        if (!cache.TryGetValue(key, out var value))
+        {
+            value = parse(key);
+            if (cache.Count < MaxCached)
+            {
+                cache[key] = value;
+            }
+        }
+
+        return value;
+    }
 
     private static string? Present(string? value) => string.IsNullOrEmpty(value) || value == "-" ? null : value;
 

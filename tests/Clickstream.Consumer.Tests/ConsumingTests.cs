@@ -83,3 +83,29 @@ public sealed class ReplayPositionTests
         Assert.True(window.TryAdd("8:1:0:100"u8)); // forgotten beyond the capacity
     }
 }
+
+public sealed class TimeParsingTests
+{
+    [Theory]
+    [InlineData("2026-11-27T15:56:36+00:00", "2026-11-27T15:56:36.0000000+00:00")]
+    [InlineData("2026-11-27T15:56:36.123+00:00", "2026-11-27T15:56:36.1230000+00:00")]
+    [InlineData("2026-11-27T15:56:36.1234567-05:30", "2026-11-27T15:56:36.1234567-05:30")]
+    [InlineData("2020-11-16T08:31:47+01:00", "2020-11-16T08:31:47.0000000+01:00")]
+    [InlineData("16/Nov/2020:08:31:47 +0000", null)]          // nginx's $time_local: not ISO, not guessed
+    [InlineData("2026-11-27 15:56:36Z", "2026-11-27T15:56:36.0000000+00:00")] // the general parser's fallback
+    [InlineData("2026-02-30T15:56:36+00:00", null)]
+    [InlineData("2026-11-27T15:56:36+14:30", null)]
+    [InlineData("-", null)]
+    public void Hit_times_parse_with_and_without_milliseconds(string text, string? expected)
+    {
+        var parsed = ClickEvent.ParseTime(Encoding.UTF8.GetBytes(text));
+        Assert.Equal(expected, parsed?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void An_escaped_time_is_unescaped_before_parsing()
+    {
+        var click = ClickEvent.Parse("""{"time":"2026-11-27T15:56:36.5\u002B01:00","path":"/i"}"""u8);
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 15, 56, 36, 500, TimeSpan.FromHours(1)), click?.Time);
+    }
+}
