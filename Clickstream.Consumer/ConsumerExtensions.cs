@@ -1,6 +1,9 @@
 using Clickstream.Consumer.Consuming;
+using Clickstream.Consumer.Reconciliation;
+using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
 using Confluent.Kafka;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -8,10 +11,16 @@ public static class ConsumerExtensions
 {
     public static IHostApplicationBuilder AddClickstreamConsumer(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ConsumerOptions>().BindConfiguration(ConsumerOptions.SectionName);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LiveStats>();
+        builder.Services.AddSingleton(new RecentEvents());
         builder.Services.AddSingleton<ConsumerMetrics>();
         builder.Services.AddSingleton<OffsetGapDetector>();
+        builder.Services.AddSingleton<PendingOffsets>();
+        builder.Services.AddSingleton<HourlyJsonlSink>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HourlyJsonlSink>());
+        builder.AddPipelineReconciliation();
 
         builder.AddKafkaConsumer<byte[]?, byte[]>("kafka",
             settings =>
@@ -27,20 +36,50 @@ public static class ConsumerExtensions
             (sp, consumer) =>
             {
                 var gaps = sp.GetRequiredService<OffsetGapDetector>();
-                consumer.SetPartitionsAssignedHandler((c, partitions) =>
+                var metrics = sp.GetRequiredService<ConsumerMetrics>();
+                var pending = sp.GetRequiredService<PendingOffsets>();
+                var replay = sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.ReplayOnStart;
+                consumer.SetPartitionsAssignedHandler((c, partitions) => StartingOffsets(c, partitions, gaps, replay));
+                consumer.SetPartitionsRevokedHandler((c, partitions) =>
                 {
-                    try
+                    // Hand over what was applied, so the next owner starts after it.
+                    pending.Store(c, partitions.Select(p => p.TopicPartition));
+                    foreach (var p in partitions)
                     {
-                        gaps.Assigned(c.Committed(partitions, TimeSpan.FromSeconds(5)));
-                    }
-                    catch (KafkaException)
-                    {
-                        // Without committed offsets the first message of each partition sets the baseline.
+                        metrics.Unassigned(p.Partition.Value);
                     }
                 });
             });
 
         builder.Services.AddHostedService<ClickstreamConsumer>();
         return builder;
+    }
+
+    /// <summary>
+    /// Where each newly assigned partition starts. Replaying (the default): where this process left it,
+    /// or the beginning when it never read it, because the aggregates live in memory and must be rebuilt;
+    /// the event-id window keeps the replay exact. Otherwise: the group's committed offset.
+    /// </summary>
+    private static IEnumerable<TopicPartitionOffset> StartingOffsets(IConsumer<byte[]?, byte[]> consumer,
+        List<TopicPartition> partitions, OffsetGapDetector gaps, bool replay)
+    {
+        List<TopicPartitionOffset> committed = [];
+        try
+        {
+            committed = consumer.Committed(partitions, TimeSpan.FromSeconds(5));
+        }
+        catch (KafkaException)
+        {
+            // Without committed offsets the first message of each partition sets the baseline.
+        }
+
+        if (!replay)
+        {
+            gaps.Assigned(committed);
+            return partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset));
+        }
+
+        gaps.Replaying(committed);
+        return partitions.Select(p => new TopicPartitionOffset(p, gaps.Position(p) is { } next ? new Offset(next) : Offset.Beginning));
     }
 }

@@ -1,4 +1,9 @@
+using System.Text.Json;
+using Clickstream.Consumer.Consuming;
+using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Stats;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -8,6 +13,45 @@ public static class StatsApi
     {
         var api = app.MapGroup("/api");
         api.MapGet("/stats", (LiveStats stats) => TypedResults.Ok(stats.Snapshot()));
+        api.MapGet("/reconciliation", (PipelineReconciler reconciler) => TypedResults.Ok(reconciler.Report()));
+        api.MapGet("/events/recent", (RecentEvents recent, IOptions<ConsumerOptions> options, int? n) =>
+            TypedResults.Ok(recent.Last(n ?? 50, options.Value.ShowRemoteAddresses)));
+        api.MapGet("/stream", StreamAsync);
         return app;
     }
+
+    /// <summary>
+    /// Server-sent events: a <c>stats</c> event (the <c>/api/stats</c> snapshot) and a
+    /// <c>reconciliation</c> event once a second until the client goes away.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, LiveStats stats, PipelineReconciler reconciler,
+        IOptions<JsonOptions> json, TimeProvider time)
+    {
+        var response = context.Response;
+        response.Headers.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        var serializer = json.Value.SerializerOptions;
+        var cancellationToken = context.RequestAborted;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        try
+        {
+            // "retry" tells EventSource to reconnect after a second if the stream breaks.
+            await response.WriteAsync("retry: 1000\n\n", cancellationToken);
+            do
+            {
+                await WriteEventAsync(response, "stats", JsonSerializer.Serialize(stats.Snapshot(), serializer), cancellationToken);
+                await WriteEventAsync(response, "reconciliation", JsonSerializer.Serialize(reconciler.Report(), serializer), cancellationToken);
+                await response.Body.FlushAsync(cancellationToken);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The page was closed.
+        }
+    }
+
+    private static Task WriteEventAsync(HttpResponse response, string name, string data, CancellationToken cancellationToken) =>
+        response.WriteAsync($"event: {name}\ndata: {data}\n\n", cancellationToken);
 }

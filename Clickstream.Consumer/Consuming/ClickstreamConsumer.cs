@@ -1,28 +1,39 @@
+using System.Diagnostics;
 using System.Text;
+using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
 using Clickstream.ServiceDefaults.Kafka;
 using Confluent.Kafka;
+using Microsoft.Extensions.Options;
 
 namespace Clickstream.Consumer.Consuming;
 
 /// <summary>
 /// The consume loop: at-least-once (an offset is stored only after its event was applied; the client
 /// commits stored offsets), duplicates dropped by the shipper's event id, malformed messages counted
-/// and skipped, and gaps in offsets (the broker dropped data we had not read) counted as lost.
+/// and skipped, gaps in offsets (the broker dropped data we had not read) counted as lost, each apply
+/// traced as a child of the shipper's span, and per-partition lag measured once a second.
 /// </summary>
 public sealed partial class ClickstreamConsumer(
     IConsumer<byte[]?, byte[]> consumer,
     KafkaConsumerSettings settings,
+    IOptions<ConsumerOptions> options,
     LiveStats stats,
+    RecentEvents recent,
+    HourlyJsonlSink sink,
     OffsetGapDetector gaps,
+    PendingOffsets pending,
     ConsumerMetrics metrics,
     TimeProvider time,
     ILogger<ClickstreamConsumer> logger) : BackgroundService
 {
+    public const string ActivitySourceName = "Clickstream.Consumer";
     private const string EventIdHeader = "event-id";
-    private const int DeduplicationCapacity = 1_000_000;
+    private const string TraceParentHeader = "traceparent";
+    private static readonly ActivitySource Source = new(ActivitySourceName);
 
-    private readonly DeduplicationWindow _seen = new(DeduplicationCapacity);
+    private readonly DeduplicationWindow _seen = new(options.Value.DeduplicationWindow);
+    private long _nextLagCheck;
 
     // A blocking loop belongs on its own thread, not in an async method.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -31,7 +42,7 @@ public sealed partial class ClickstreamConsumer(
     private void ConsumeLoop(CancellationToken stoppingToken)
     {
         consumer.Subscribe(settings.Topic);
-        LogSubscribed(settings.Topic);
+        LogSubscribed(settings.Topic, options.Value.ReplayOnStart);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -39,7 +50,7 @@ public sealed partial class ClickstreamConsumer(
                 ConsumeResult<byte[]?, byte[]>? result;
                 try
                 {
-                    result = consumer.Consume(stoppingToken);
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(250));
                 }
                 catch (ConsumeException ex)
                 {
@@ -49,11 +60,17 @@ public sealed partial class ClickstreamConsumer(
 
                 if (result is null || result.IsPartitionEOF)
                 {
+                    pending.Store(consumer); // idle: nothing is left unstored
+                    MeasureLag();
                     continue;
                 }
 
-                Apply(result);
-                consumer.StoreOffset(result);
+                Apply(result, stoppingToken);
+                if (pending.Applied(result.TopicPartitionOffset))
+                {
+                    pending.Store(consumer);
+                    MeasureLag();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -61,32 +78,71 @@ public sealed partial class ClickstreamConsumer(
         }
         finally
         {
+            pending.Store(consumer);
             // Commits what was stored and leaves the group at once, instead of waiting out the session.
             consumer.Close();
         }
     }
 
-    private void Apply(ConsumeResult<byte[]?, byte[]> result)
+    private void Apply(ConsumeResult<byte[]?, byte[]> result, CancellationToken cancellationToken)
     {
+        using var activity = StartApplyActivity(result);
         CheckForGap(result.TopicPartitionOffset);
-        if (result.Message.Headers?.TryGetLastBytes(EventIdHeader, out var id) == true && !_seen.TryAdd(Encoding.ASCII.GetString(id)))
+        if (result.Message.Headers?.TryGetLastBytes(EventIdHeader, out var id) == true && !_seen.TryAdd(id))
         {
             stats.DuplicateDropped();
             metrics.Duplicate();
+            activity?.SetTag("clickstream.duplicate", true);
             return;
         }
 
-        var click = result.Message.Value is { } value ? ClickEvent.Parse(value) : null;
+        var value = result.Message.Value;
+        var click = value is not null ? ClickEvent.Parse(value) : null;
         if (click is null)
         {
             stats.MalformedSkipped();
             metrics.Malformed();
+            activity?.SetStatus(ActivityStatusCode.Error, "malformed");
             LogMalformed(result.Partition.Value, result.Offset.Value);
             return;
         }
 
         stats.Apply(click);
-        metrics.Applied(time.GetUtcNow() - result.Message.Timestamp.UtcDateTime);
+        recent.Add(new RecentEvent(click.Time, click.Remote, click.Method, click.Path, click.Code, click.Referer, click.Agent,
+            result.Partition.Value, result.Offset.Value));
+        if (sink.Enabled && !gaps.IsReplay(result.TopicPartitionOffset))
+        {
+            sink.Write(value!, cancellationToken);
+        }
+
+        var hitTime = click.Time ?? result.Message.Timestamp.UtcDateTime;
+        metrics.Applied(result.Partition.Value, time.GetUtcNow() - hitTime);
+    }
+
+    /// <summary>The "apply" span continues the shipper's trace; nothing is parsed or allocated when nobody listens.</summary>
+    private static Activity? StartApplyActivity(ConsumeResult<byte[]?, byte[]> result)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext parent = default;
+        if (result.Message.Headers?.TryGetLastBytes(TraceParentHeader, out var traceParent) == true)
+        {
+            ActivityContext.TryParse(Encoding.ASCII.GetString(traceParent), null, isRemote: true, out parent);
+        }
+
+        var activity = Source.StartActivity("apply", ActivityKind.Consumer, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "kafka");
+            activity.SetTag("messaging.destination.name", result.Topic);
+            activity.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.kafka.offset", result.Offset.Value);
+        }
+
+        return activity;
     }
 
     private void CheckForGap(TopicPartitionOffset position)
@@ -100,8 +156,31 @@ public sealed partial class ClickstreamConsumer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic}")]
-    private partial void LogSubscribed(string topic);
+    /// <summary>Once a second: high watermark (cached by the client from fetch responses) minus our position.</summary>
+    private void MeasureLag()
+    {
+        var now = Environment.TickCount64;
+        if (now < _nextLagCheck)
+        {
+            return;
+        }
+
+        _nextLagCheck = now + 1000;
+        foreach (var partition in consumer.Assignment)
+        {
+            var marks = consumer.GetWatermarkOffsets(partition);
+            if (marks.High.Value < 0)
+            {
+                continue;
+            }
+
+            var next = gaps.Position(partition) ?? Math.Max(marks.Low.Value, 0);
+            metrics.Lag(partition.Partition.Value, Math.Max(0, marks.High.Value - next));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} (replay unread partitions from the beginning: {Replay})")]
+    private partial void LogSubscribed(string topic, bool replay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private partial void LogConsumeError(ErrorCode code, string reason);

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Clickstream.Consumer.Consuming;
@@ -6,12 +8,14 @@ namespace Clickstream.Consumer.Consuming;
 public sealed class ConsumerMetrics
 {
     public const string MeterName = "Clickstream.Consumer";
+    private const string PartitionTag = "messaging.destination.partition.id";
 
     private readonly Counter<long> _applied;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _malformed;
     private readonly Counter<long> _lost;
     private readonly Histogram<double> _freshness;
+    private readonly ConcurrentDictionary<int, long> _lag = new();
 
     public ConsumerMetrics(IMeterFactory meters)
     {
@@ -20,13 +24,15 @@ public sealed class ConsumerMetrics
         _duplicates = meter.CreateCounter<long>("consumer.events.duplicates", "{event}", "Redelivered events dropped by event id.");
         _malformed = meter.CreateCounter<long>("consumer.events.malformed", "{event}", "Messages that are not access-log lines, skipped.");
         _lost = meter.CreateCounter<long>("consumer.events.lost", "{event}", "Events the broker dropped before they were read (offset reset).");
-        _freshness = meter.CreateHistogram<double>("consumer.freshness", "ms", "From the hit's time (its message timestamp) to being applied.");
+        _freshness = meter.CreateHistogram<double>("consumer.freshness", "ms", "From the hit's time to being applied, per partition.");
+        meter.CreateObservableGauge("consumer.partition.lag", ObserveLag, "{message}",
+            "Per assigned partition: high watermark minus the next offset this consumer applies.");
     }
 
-    public void Applied(TimeSpan freshness)
+    public void Applied(int partition, TimeSpan freshness)
     {
         _applied.Add(1);
-        _freshness.Record(freshness.TotalMilliseconds);
+        _freshness.Record(freshness.TotalMilliseconds, new KeyValuePair<string, object?>(PartitionTag, partition));
     }
 
     public void Duplicate() => _duplicates.Add(1);
@@ -34,4 +40,13 @@ public sealed class ConsumerMetrics
     public void Malformed() => _malformed.Add(1);
 
     public void Lost(long count) => _lost.Add(count);
+
+    public void Lag(int partition, long lag) => _lag[partition] = lag;
+
+    public void Unassigned(int partition) => _lag.TryRemove(partition, out _);
+
+    public IReadOnlyDictionary<int, long> CurrentLag => _lag;
+
+    private IEnumerable<Measurement<long>> ObserveLag() =>
+        _lag.Select(p => new Measurement<long>(p.Value, new TagList { { PartitionTag, p.Key } }));
 }

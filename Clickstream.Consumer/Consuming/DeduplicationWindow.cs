@@ -1,30 +1,48 @@
+using System.IO.Hashing;
+using System.Text;
+
 namespace Clickstream.Consumer.Consuming;
 
 /// <summary>
 /// Remembers the last <c>capacity</c> event ids, so a line the shipper sent twice (after a restart,
-/// or a retry whose first attempt did land) is counted once.
+/// or a retry whose first attempt did land) is counted once. Ids are kept as their 128-bit XxHash128
+/// (16 bytes each, a collision is astronomically unlikely at this size) in a set plus a ring that
+/// says which to forget next: about 45 MB for the default million.
 /// </summary>
-public sealed class DeduplicationWindow(int capacity)
+public sealed class DeduplicationWindow
 {
-    private readonly HashSet<string> _seen = new(capacity, StringComparer.Ordinal);
-    private readonly Queue<string> _order = new(capacity);
+    private readonly HashSet<UInt128> _seen;
+    private readonly UInt128[] _order;
+    private int _next;
+
+    public DeduplicationWindow(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _seen = new HashSet<UInt128>(capacity);
+        _order = new UInt128[capacity];
+    }
 
     public int Count => _seen.Count;
 
     /// <summary>True the first time an id is seen within the window.</summary>
-    public bool TryAdd(string eventId)
+    public bool TryAdd(ReadOnlySpan<byte> eventId) => TryAdd(XxHash128.HashToUInt128(eventId));
+
+    public bool TryAdd(string eventId) => TryAdd(Encoding.UTF8.GetBytes(eventId));
+
+    private bool TryAdd(UInt128 id)
     {
-        if (!_seen.Add(eventId))
+        if (!_seen.Add(id))
         {
             return false;
         }
 
-        _order.Enqueue(eventId);
-        if (_order.Count > capacity)
+        if (_seen.Count > _order.Length)
         {
-            _seen.Remove(_order.Dequeue());
+            _seen.Remove(_order[_next]); // the oldest
         }
 
+        _order[_next] = id;
+        _next = (_next + 1) % _order.Length;
         return true;
     }
 }

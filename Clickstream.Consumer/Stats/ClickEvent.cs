@@ -35,7 +35,7 @@ public sealed record ClickEvent(string? Remote, DateTimeOffset? Time, string? Me
                 {
                     case var n when n.SequenceEqual("remote"u8): remote = reader.GetString(); break;
                     case var n when n.SequenceEqual("time"u8):
-                        time = DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
+                        time = reader.ValueIsEscaped ? ParseTime(System.Text.Encoding.UTF8.GetBytes(reader.GetString()!)) : ParseTime(reader.ValueSpan);
                         break;
                     case var n when n.SequenceEqual("method"u8): method = reader.GetString(); break;
                     case var n when n.SequenceEqual("path"u8): path = reader.GetString(); break;
@@ -46,7 +46,7 @@ public sealed record ClickEvent(string? Remote, DateTimeOffset? Time, string? Me
                 }
             }
 
-            return reader.TokenType == JsonTokenType.EndObject
+            return reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0
                 ? new ClickEvent(remote, time, method, path, code, referer, agent, cookie)
                 : null;
         }
@@ -54,5 +54,56 @@ public sealed record ClickEvent(string? Remote, DateTimeOffset? Time, string? Me
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// ISO 8601 with offset, with or without fractional seconds (<c>2026-11-27T15:56:36.123+00:00</c>):
+    /// the fixed layout the pixel and nginx write is read digit by digit; anything else goes to the general parser.
+    /// </summary>
+    internal static DateTimeOffset? ParseTime(ReadOnlySpan<byte> s)
+    {
+        if (s.Length >= 25 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':'
+            && Digits(s, 0, 4, out var year) && Digits(s, 5, 2, out var month) && Digits(s, 8, 2, out var day)
+            && Digits(s, 11, 2, out var hour) && Digits(s, 14, 2, out var minute) && Digits(s, 17, 2, out var second))
+        {
+            var i = 19;
+            long fractionTicks = 0;
+            if (s[i] == '.')
+            {
+                var scale = TimeSpan.TicksPerSecond;
+                for (i++; i < s.Length && s[i] >= '0' && s[i] <= '9'; i++)
+                {
+                    scale /= 10;
+                    fractionTicks += (s[i] - '0') * scale;
+                }
+            }
+
+            if (s.Length == i + 6 && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':'
+                && Digits(s, i + 1, 2, out var offsetHours) && Digits(s, i + 4, 2, out var offsetMinutes)
+                && year >= 1 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month) && hour < 24 && minute < 60 && second < 60
+                && offsetMinutes < 60 && (offsetHours * 60) + offsetMinutes <= 14 * 60)
+            {
+                var offset = new TimeSpan(offsetHours, offsetMinutes, 0);
+                return new DateTimeOffset(year, month, day, hour, minute, second, s[i] == '-' ? -offset : offset).AddTicks(fractionTicks);
+            }
+        }
+
+        return DateTimeOffset.TryParse(System.Text.Encoding.UTF8.GetString(s), CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
+    }
+
+    private static bool Digits(ReadOnlySpan<byte> s, int start, int count, out int value)
+    {
+        value = 0;
+        for (var i = start; i < start + count; i++)
+        {
+            if (s[i] < '0' || s[i] > '9')
+            {
+                return false;
+            }
+
+            value = (value * 10) + (s[i] - '0');
+        }
+
+        return true;
     }
 }

@@ -1,36 +1,147 @@
-// Polls the stats API every second; no framework, no CDN: the page works offline.
+// The live page: one snapshot a second from server-sent events (/api/stream), our own SVG charts,
+// no framework and no CDN, so it works offline. Falls back to polling /api/stats if SSE is unavailable.
 const fmt = new Intl.NumberFormat();
 const el = id => document.getElementById(id);
+const SVG = 'http://www.w3.org/2000/svg';
+let lastUpdate = 0;
 
-function render(s) {
-  el('total').textContent = fmt.format(s.totalEvents);
-  el('rate').textContent = s.eventsPerSecond.toFixed(1);
-  el('visitors').textContent = fmt.format(s.uniqueVisitors);
-  el('duplicates').textContent = fmt.format(s.duplicatesDropped);
-  el('malformed').textContent = fmt.format(s.malformedSkipped);
-  el('lost').textContent = fmt.format(s.lostToOffsetResets);
-  const rows = s.topPaths.map(p => {
+function setText(id, text) {
+  const node = el(id);
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function ms(v) {
+  if (v === null || v === undefined) return '–';
+  return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`;
+}
+
+function table(id, rows, total) {
+  const trs = rows.map(r => {
     const tr = document.createElement('tr');
-    const path = document.createElement('td');
-    path.textContent = p.key;
+    const key = document.createElement('td');
+    key.textContent = r.key;
     const count = document.createElement('td');
     count.className = 'num';
-    count.textContent = fmt.format(p.count);
-    tr.append(path, count);
+    count.textContent = total ? `${fmt.format(r.count)} · ${Math.round(100 * r.count / total)}%` : fmt.format(r.count);
+    tr.append(key, count);
     return tr;
   });
-  el('paths').replaceChildren(...rows);
+  el(id).replaceChildren(...trs);
 }
 
-async function tick() {
+function chart(id, values, maxId, unit) {
+  const svg = el(id);
+  const max = Math.max(1, ...values);
+  const w = 600 / values.length;
+  const bars = values.map((v, i) => {
+    const r = document.createElementNS(SVG, 'rect');
+    const h = 118 * v / max;
+    r.setAttribute('x', (i * w).toFixed(2));
+    r.setAttribute('width', Math.max(w - (w > 4 ? 1 : 0), 0.5).toFixed(2));
+    r.setAttribute('y', (120 - h).toFixed(2));
+    r.setAttribute('height', h.toFixed(2));
+    const t = document.createElementNS(SVG, 'title');
+    t.textContent = `${fmt.format(v)} ${unit}`;
+    r.append(t);
+    return r;
+  });
+  svg.replaceChildren(...bars);
+  setText(maxId, `max ${fmt.format(Math.max(0, ...values))} ${unit}`);
+}
+
+function renderStats(s) {
+  setText('total', fmt.format(s.totalEvents));
+  setText('rate', s.eventsPerSecond.toFixed(1));
+  setText('visitors', (s.uniqueVisitorsExact ? '' : '≈') + fmt.format(s.uniqueVisitors));
+  setText('visitors-error', s.uniqueVisitorsExact ? 'exact' : `HyperLogLog, ±${(100 * s.uniqueVisitorsStandardError).toFixed(2)}% (1σ)`);
+  setText('now-hits', fmt.format(s.now.hits));
+  setText('now-visitors', fmt.format(s.now.visitors));
+  setText('last30-hits', fmt.format(s.last30Minutes.hits));
+  setText('last30-visitors', fmt.format(s.last30Minutes.visitors));
+  setText('freshness', `${ms(s.freshnessP50Ms)} / ${ms(s.freshnessP99Ms)}`);
+  setText('bots', `${(100 * s.botShare).toFixed(1)}%`);
+  setText('duplicates', fmt.format(s.duplicatesDropped));
+  setText('malformed', fmt.format(s.malformedSkipped));
+  setText('lost', fmt.format(s.lostToOffsetResets));
+  // The last bucket is the second (minute) still filling.
+  chart('chart-seconds', s.perSecond, 'max-seconds', 'hits/s');
+  chart('chart-minutes', s.perMinute.slice(-30), 'max-minutes', 'hits/min');
+  table('top-paths', s.topPaths);
+  table('top-params', s.topQueryParameters);
+  table('top-referrers', s.topReferrerDomains);
+  table('browsers', s.browsers, s.totalEvents);
+  table('systems', s.operatingSystems, s.totalEvents);
+  table('devices', s.devices, s.totalEvents);
+  table('codes', s.statusCodes, s.totalEvents);
+  lastUpdate = Date.now();
+  setLive();
+}
+
+function renderReconciliation(r) {
+  const items = [];
+  r.stages.forEach((stage, i) => {
+    if (i > 0) {
+      const g = r.gaps[i - 1];
+      const arrow = document.createElement('li');
+      arrow.className = 'arrow' + (g.ok ? '' : ' bad');
+      arrow.textContent = g.gap === null ? '→' : g.gap === 0 ? '→' : `→ ${g.gap > 0 ? '−' : '+'}${fmt.format(Math.abs(g.gap))}`;
+      if (g.reason) arrow.title = g.reason;
+      items.push(arrow);
+    }
+    const li = document.createElement('li');
+    li.id = `stage-${stage.name}`;
+    const n = document.createElement('span');
+    n.className = 'n';
+    n.textContent = stage.count === null ? 'n/a' : fmt.format(stage.count);
+    const label = document.createElement('span');
+    label.className = 'label';
+    label.textContent = stage.name;
+    li.append(n, label);
+    items.push(li);
+  });
+  el('stages').replaceChildren(...items);
+  el('reconciliation').classList.toggle('bad', !r.ok);
+  const reasons = r.gaps.filter(g => g.reason).map(g => g.reason);
+  const extra = [`in flight ${r.inFlight ?? 'n/a'}`, `dropped by pixel ${r.linesDropped ?? 'n/a'}`,
+    `dead-lettered ${r.deadLettered ?? 'n/a'}`, `duplicates dropped ${fmt.format(r.duplicatesDropped)}`];
+  setText('reconciliation-note', [...reasons, extra.join(' · ')].join(' — '));
+}
+
+function renderRecent(events) {
+  const rows = events.map(e => {
+    const tr = document.createElement('tr');
+    const time = e.time ? new Date(e.time).toLocaleTimeString() : '–';
+    for (const text of [time, e.path, e.code, e.remote, e.agent]) {
+      const td = document.createElement('td');
+      td.textContent = text ?? '–';
+      td.title = text ?? '';
+      tr.append(td);
+    }
+    return tr;
+  });
+  el('recent').replaceChildren(...rows);
+}
+
+function setLive() {
+  const fresh = Date.now() - lastUpdate < 3000;
+  el('live').classList.toggle('stale', !fresh);
+  setText('live-text', fresh ? 'live' : lastUpdate ? 'reconnecting' : 'connecting');
+}
+
+async function poll(url, render) {
   try {
-    const response = await fetch('api/stats', { cache: 'no-store' });
-    render(await response.json());
-    el('live').classList.remove('stale');
-  } catch {
-    el('live').classList.add('stale');
-  }
+    const response = await fetch(url, { cache: 'no-store' });
+    if (response.ok) render(await response.json());
+  } catch { /* shown by the live indicator */ }
 }
 
-tick();
-setInterval(tick, 1000);
+if ('EventSource' in window) {
+  const stream = new EventSource('api/stream');
+  stream.addEventListener('stats', e => renderStats(JSON.parse(e.data)));
+  stream.addEventListener('reconciliation', e => renderReconciliation(JSON.parse(e.data)));
+} else {
+  setInterval(() => { poll('api/stats', renderStats); poll('api/reconciliation', renderReconciliation); }, 1000);
+}
+setInterval(setLive, 1000);
+poll('api/events/recent?n=20', renderRecent);
+setInterval(() => poll('api/events/recent?n=20', renderRecent), 2000);

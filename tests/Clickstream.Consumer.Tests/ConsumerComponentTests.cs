@@ -1,58 +1,122 @@
-using System.Text;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Stats;
-using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Tests;
-using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Clickstream.Consumer.Tests;
 
-/// <summary>The consume loop against the embedded broker: duplicates and malformed messages do not bend the counts.</summary>
+/// <summary>The consume loop against the embedded broker: duplicates, malformed messages and restarts do not bend the counts.</summary>
 public sealed class ConsumerComponentTests
 {
-    [Fact]
-    public async Task Counts_are_exact_with_redelivered_duplicates_and_malformed_messages_on_the_topic()
+    private static IHost BuildHost(string bootstrap, bool replay = true)
     {
-        await using var cluster = KafkaMockCluster.Start();
-        cluster.CreateTopic("clickstream", 4);
-        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
-        {
-            for (var i = 0; i < 300; i++)
-            {
-                var line = $$"""{"remote":"10.0.0.1","time":"2026-11-24T10:00:00+00:00","method":"GET","path":"/i?n={{i % 3}}","code":"200","cookie":"{{i % 40:x32}}"}""";
-                var message = new Message<string, string> { Key = $"{i % 40:x32}", Value = line, Headers = [new Header("event-id", Encoding.ASCII.GetBytes($"f:0:{i}"))] };
-                producer.Produce("clickstream", message);
-                if (i % 10 == 0)
-                {
-                    producer.Produce("clickstream", message); // a redelivery
-                }
-            }
-
-            producer.Produce("clickstream", new Message<string, string> { Key = "x", Value = "garbage{" });
-            producer.Produce("clickstream", new Message<string, string> { Key = "x", Value = "[]" });
-            producer.Flush(TimeSpan.FromSeconds(30));
-        }
-
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:kafka"] = cluster.BootstrapServers,
+            ["ConnectionStrings:kafka"] = bootstrap,
             ["Kafka:Consumer:Config:session.timeout.ms"] = "6000",
+            ["Consumer:ReplayOnStart"] = replay ? "true" : "false",
+            ["Reconciliation:PixelUrl"] = "http://127.0.0.1:9",
+            ["Reconciliation:ShipperUrl"] = "http://127.0.0.1:9",
         });
         builder.AddClickstreamConsumer();
-        using var host = builder.Build();
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task Counts_are_exact_with_redelivered_duplicates_and_malformed_messages_and_each_apply_continues_the_trace()
+    {
+        var applySpans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == ClickstreamConsumer.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = applySpans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        await using var topic = new TopicFixture();
+        for (var i = 0; i < 300; i++)
+        {
+            var cookie = $"{i % 40:x32}";
+            var line = TopicFixture.Line(i, cookie, path: $"/i?n={i % 3}");
+            topic.Produce(line, cookie, $"f:0:{i}");
+            if (i % 10 == 0)
+            {
+                topic.Produce(line, cookie, $"f:0:{i}"); // a redelivery
+            }
+        }
+
+        topic.Produce("garbage{", "x", "bad:1");
+        topic.Produce("[]", "x", "bad:2");
+        var traceId = ActivityTraceId.CreateRandom();
+        var shipperSpan = ActivitySpanId.CreateRandom();
+        topic.Produce(TopicFixture.Line(1000, "traced"), "traced", "f:0:1000", $"00-{traceId}-{shipperSpan}-01");
+        topic.Flush();
+
+        using var host = BuildHost(topic.BootstrapServers);
         await host.StartAsync();
         var stats = host.Services.GetRequiredService<LiveStats>();
 
-        var done = await TestEnvironment.EventuallyAsync(() => stats.Snapshot() is { TotalEvents: 300, DuplicatesDropped: 30, MalformedSkipped: 2 },
+        var done = await TestEnvironment.EventuallyAsync(() => stats.Snapshot() is { TotalEvents: 301, DuplicatesDropped: 30, MalformedSkipped: 2 },
             TimeSpan.FromSeconds(30));
         var snapshot = stats.Snapshot();
         Assert.True(done, $"snapshot: {snapshot}");
-        Assert.Equal(40, snapshot.UniqueVisitors);
+        Assert.Equal(41, snapshot.UniqueVisitors);
         Assert.Equal(0, snapshot.LostToOffsetResets);
-        Assert.Equal(["/i?n=0", "/i?n=1", "/i?n=2"], snapshot.TopPaths.Select(p => p.Key).Order());
+        Assert.Equal(["/i?n=0", "/i?n=1", "/i?n=2", "/i?param=testing"], snapshot.TopPaths.Select(p => p.Key).Order());
+
+        var traced = Assert.Single(applySpans, a => a.TraceId == traceId);
+        Assert.Equal("apply", traced.OperationName);
+        Assert.Equal(shipperSpan, traced.ParentSpanId);
+        Assert.Equal(ActivityKind.Consumer, traced.Kind);
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_restarted_consumer_rebuilds_exact_totals_by_replaying_and_a_non_replaying_one_does_not()
+    {
+        await using var topic = new TopicFixture();
+        topic.ProduceHits(0, 200);
+        topic.ProduceHits(0, 20); // redeliveries
+        topic.Flush();
+
+        using (var first = BuildHost(topic.BootstrapServers))
+        {
+            await first.StartAsync();
+            var stats = first.Services.GetRequiredService<LiveStats>();
+            Assert.True(await TestEnvironment.EventuallyAsync(() => stats.TotalEvents == 200, TimeSpan.FromSeconds(30)), $"{stats.Snapshot()}");
+            await Task.Delay(1500); // an auto-commit
+            await first.StopAsync();
+        }
+
+        topic.ProduceHits(200, 250);
+        topic.Flush();
+
+        // Same group, committed offsets at the end: a fresh process replays everything and drops the redeliveries again.
+        using (var second = BuildHost(topic.BootstrapServers))
+        {
+            await second.StartAsync();
+            var stats = second.Services.GetRequiredService<LiveStats>();
+            Assert.True(await TestEnvironment.EventuallyAsync(() => stats.TotalEvents == 250, TimeSpan.FromSeconds(30)), $"{stats.Snapshot()}");
+            await Task.Delay(1500);
+            Assert.Equal(250, stats.TotalEvents);
+            Assert.Equal(20, stats.Snapshot().DuplicatesDropped);
+            Assert.Equal(40, stats.Snapshot().UniqueVisitors);
+            await second.StopAsync();
+        }
+
+        // Without replay, a fresh process continues from the committed offsets and sees only what is new.
+        topic.ProduceHits(250, 260);
+        topic.Flush();
+        using var third = BuildHost(topic.BootstrapServers, replay: false);
+        await third.StartAsync();
+        var thirdStats = third.Services.GetRequiredService<LiveStats>();
+        Assert.True(await TestEnvironment.EventuallyAsync(() => thirdStats.TotalEvents == 10, TimeSpan.FromSeconds(30)), $"{thirdStats.Snapshot()}");
+        await third.StopAsync();
     }
 }

@@ -50,3 +50,62 @@ public sealed class ConsumingTests
         Assert.Null(ClickEvent.Parse("{\"path\":"u8));
     }
 }
+
+public sealed class ReplayPositionTests
+{
+    [Fact]
+    public void Positions_are_known_only_for_partitions_read_and_replayed_offsets_are_those_below_the_commit()
+    {
+        var detector = new OffsetGapDetector();
+        var p0 = new TopicPartition("t", 0);
+        var p1 = new TopicPartition("t", 1);
+        Assert.Null(detector.Position(p0));
+        detector.Observe(new TopicPartitionOffset(p0, 0));
+        detector.Observe(new TopicPartitionOffset(p0, 1));
+        Assert.Equal(2, detector.Position(p0));
+
+        detector.Replaying([new TopicPartitionOffset(p1, 5), new TopicPartitionOffset(p0, Offset.Unset)]);
+        detector.Replaying([new TopicPartitionOffset(p1, 9)]); // the first commit seen wins
+        Assert.True(detector.IsReplay(new TopicPartitionOffset(p1, 4)));
+        Assert.False(detector.IsReplay(new TopicPartitionOffset(p1, 5)));
+        Assert.False(detector.IsReplay(new TopicPartitionOffset(p0, 0)));
+    }
+
+    [Fact]
+    public void The_deduplication_window_works_on_the_header_bytes()
+    {
+        var window = new DeduplicationWindow(2);
+        Assert.True(window.TryAdd("8:1:0:100"u8));
+        Assert.False(window.TryAdd(Encoding.ASCII.GetBytes("8:1:0:100")));
+        Assert.False(window.TryAdd("8:1:0:100"));
+        Assert.True(window.TryAdd("8:1:0:101"u8));
+        Assert.True(window.TryAdd("8:1:0:102"u8));
+        Assert.True(window.TryAdd("8:1:0:100"u8)); // forgotten beyond the capacity
+    }
+}
+
+public sealed class TimeParsingTests
+{
+    [Theory]
+    [InlineData("2026-11-27T15:56:36+00:00", "2026-11-27T15:56:36.0000000+00:00")]
+    [InlineData("2026-11-27T15:56:36.123+00:00", "2026-11-27T15:56:36.1230000+00:00")]
+    [InlineData("2026-11-27T15:56:36.1234567-05:30", "2026-11-27T15:56:36.1234567-05:30")]
+    [InlineData("2020-11-16T08:31:47+01:00", "2020-11-16T08:31:47.0000000+01:00")]
+    [InlineData("16/Nov/2020:08:31:47 +0000", null)]          // nginx's $time_local: not ISO, not guessed
+    [InlineData("2026-11-27 15:56:36Z", "2026-11-27T15:56:36.0000000+00:00")] // the general parser's fallback
+    [InlineData("2026-02-30T15:56:36+00:00", null)]
+    [InlineData("2026-11-27T15:56:36+14:30", null)]
+    [InlineData("-", null)]
+    public void Hit_times_parse_with_and_without_milliseconds(string text, string? expected)
+    {
+        var parsed = ClickEvent.ParseTime(Encoding.UTF8.GetBytes(text));
+        Assert.Equal(expected, parsed?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void An_escaped_time_is_unescaped_before_parsing()
+    {
+        var click = ClickEvent.Parse("""{"time":"2026-11-27T15:56:36.5\u002B01:00","path":"/i"}"""u8);
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 15, 56, 36, 500, TimeSpan.FromHours(1)), click?.Time);
+    }
+}

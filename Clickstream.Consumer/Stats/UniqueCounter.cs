@@ -1,0 +1,34 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
+namespace Clickstream.Consumer.Stats;
+
+/// <summary>
+/// Distinct visitors: exact (a set of 64-bit hashes of the cookie) up to <c>exactLimit</c>, then the
+/// HyperLogLog that was fed all along takes over, with its standard error stated in the snapshot.
+/// </summary>
+public sealed class UniqueCounter(int exactLimit = 100_000, int precision = 14)
+{
+    private readonly HyperLogLog _sketch = new(precision);
+    private HashSet<ulong>? _exact = [];
+
+    public bool IsExact => _exact is not null;
+
+    /// <summary>0 while exact, else the sketch's relative standard error.</summary>
+    public double StandardError => IsExact ? 0 : _sketch.StandardError;
+
+    public long Count => _exact?.Count ?? _sketch.Estimate();
+
+    public void Add(string key) => Add(Hash(key));
+
+    public void Add(ulong hash)
+    {
+        _sketch.Add(hash);
+        if (_exact is not null && _exact.Add(hash) && _exact.Count > exactLimit)
+        {
+            _exact = null; // from here on the sketch answers
+        }
+    }
+
+    public static ulong Hash(string key) => XxHash64.HashToUInt64(MemoryMarshal.AsBytes(key.AsSpan()));
+}

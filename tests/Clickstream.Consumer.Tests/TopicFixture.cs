@@ -1,0 +1,63 @@
+extern alias emulator;
+
+using System.Text;
+using emulator::Clickstream.KafkaEmulator.Mock;
+using Confluent.Kafka;
+
+namespace Clickstream.Consumer.Tests;
+
+/// <summary>An in-process mock cluster with the topic, and a producer that writes access-log lines as the shipper does.</summary>
+internal sealed class TopicFixture : IAsyncDisposable
+{
+    public const string Topic = "clickstream";
+
+    private readonly KafkaMockCluster _cluster;
+    private readonly IProducer<string?, string> _producer;
+
+    public TopicFixture(int partitions = 4)
+    {
+        _cluster = KafkaMockCluster.Start();
+        _cluster.CreateTopic(Topic, partitions);
+        _producer = new ProducerBuilder<string?, string>(new ProducerConfig { BootstrapServers = _cluster.BootstrapServers, LingerMs = 1 }).Build();
+    }
+
+    public string BootstrapServers => _cluster.BootstrapServers;
+
+    public static string Line(int i, string cookie, DateTimeOffset? time = null, string path = "/i?param=testing", string remote = "203.0.113.77") =>
+        $$"""{"remote":"{{remote}}","host":"-","user":"-","time":"{{(time ?? DateTimeOffset.UtcNow):yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"{{path}}","code":"200","size":"43","referer":"https://www.example.com/page{{i % 3}}","agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0","cookie":"{{cookie}}"}""";
+
+    /// <summary>Produces one line; <paramref name="eventId"/> becomes the <c>event-id</c> header, <paramref name="traceParent"/> the <c>traceparent</c> one.</summary>
+    public void Produce(string line, string? key, string? eventId, string? traceParent = null)
+    {
+        var headers = new Headers();
+        if (eventId is not null)
+        {
+            headers.Add("event-id", Encoding.ASCII.GetBytes(eventId));
+        }
+
+        if (traceParent is not null)
+        {
+            headers.Add("traceparent", Encoding.ASCII.GetBytes(traceParent));
+        }
+
+        _producer.Produce(Topic, new Message<string?, string> { Key = key, Value = line, Headers = headers });
+    }
+
+    /// <summary>Produces hits <paramref name="from"/> … <paramref name="to"/>−1 for 40 visitors, with ids <c>f:0:i</c>.</summary>
+    public void ProduceHits(int from, int to, DateTimeOffset? time = null)
+    {
+        for (var i = from; i < to; i++)
+        {
+            var cookie = $"{i % 40:x32}";
+            Produce(Line(i, cookie, time), cookie, $"f:0:{i}");
+        }
+    }
+
+    public void Flush() => _producer.Flush(TimeSpan.FromSeconds(30));
+
+    public async ValueTask DisposeAsync()
+    {
+        _producer.Dispose();
+        await _cluster.DisposeAsync();
+    }
+}
