@@ -14,21 +14,26 @@ public static class ClickstreamApplication
         return Task.CompletedTask;
     }
 
+    /// <summary>Only the Kestrel pixel has <c>/stats</c>; asking nginx would log a 404 line per poll, counted as a hit.</summary>
+    private static IResourceBuilder<ProjectResource> WithPixelStats(this IResourceBuilder<ProjectResource> consumer,
+        IResourceBuilder<IResourceWithEndpoints> pixel, ClickstreamSettings settings) =>
+        settings.PixelServer == PixelServer.Kestrel
+            ? consumer.WithEnvironment("Reconciliation__PixelUrl", pixel.GetEndpoint("http"))
+            : consumer.WithEnvironment("Reconciliation__PixelUrl", string.Empty);
+
     public static void AddClickstream(this IDistributedApplicationBuilder builder, IPrerequisites prerequisites)
     {
         var settings = ClickstreamSettings.From(builder);
 
         var kafka = builder.AddClickstreamKafka(settings, prerequisites);
 
-        // The pixel writes the access log that the shipper tails.
-        var pixel = builder.AddProject<Projects.Clickstream_Pixel>("pixel")
-            .WithHttpEndpoint(port: settings.Ports.Pixel, name: "http", isProxied: false)
+        // The pixel (Kestrel or nginx, by Pixel:Server) writes the access log that the shipper tails.
+        var pixel = builder.AddClickstreamPixel(settings, prerequisites)
             .WithUrlForEndpoint("http", url => url.DisplayText = "Pixel (/i)")
-            .WithEnvironment("AccessLog__Directory", settings.LogDirectory)
             .WithHttpHealthCheck("/health")
             .OnResourceReady((_, e, _) => Announce(e, $"Pixel: http://localhost:{settings.Ports.Pixel}/i?param=testing"));
 
-        builder.AddProject<Projects.Clickstream_Shipper>("shipper")
+        var shipper = builder.AddProject<Projects.Clickstream_Shipper>("shipper")
             .WithHttpEndpoint(name: "http")
             .WithEnvironment("Shipper__Paths__0", Path.Combine(settings.LogDirectory, "*.log"))
             .WithEnvironment("Shipper__StateDirectory", settings.ShipperStateDirectory)
@@ -42,6 +47,9 @@ public static class ClickstreamApplication
             .WithUrlForEndpoint("http", url => url.DisplayText = "Live dashboard")
             .WithEnvironment("Kafka__Topic", settings.Topic)
             .WithKafka(kafka, KafkaRole.Consumer)
+            // The reconciliation strip asks each stage what it counted (GET /stats).
+            .WithPixelStats(pixel, settings)
+            .WithEnvironment("Reconciliation__ShipperUrl", shipper.GetEndpoint("http"))
             .WithHttpHealthCheck("/health")
             .OnResourceReady((_, e, _) => Announce(e, $"Live dashboard: http://localhost:{settings.Ports.Consumer}/"));
     }

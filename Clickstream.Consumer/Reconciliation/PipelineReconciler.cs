@@ -9,7 +9,7 @@ public sealed class ReconciliationOptions
 {
     public const string SectionName = "Reconciliation";
 
-    /// <summary>Base URL; the default resolves through Aspire service discovery.</summary>
+    /// <summary>Base URL; the default resolves through Aspire service discovery; empty: not asked.</summary>
     public string PixelUrl { get; set; } = "http://pixel";
 
     public string ShipperUrl { get; set; } = "http://shipper";
@@ -81,6 +81,12 @@ public sealed partial class PipelineReconciler(
 
     private async Task<T?> FetchAsync<T>(string baseUrl, CancellationToken stoppingToken) where T : class
     {
+        // Empty: that stage has no /stats (nginx answers the pixel), shown as "n/a" without asking.
+        if (string.IsNullOrEmpty(baseUrl))
+        {
+            return null;
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(options.Value.Timeout);
         try

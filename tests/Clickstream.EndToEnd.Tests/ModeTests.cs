@@ -14,7 +14,9 @@ public sealed class ModeTests
         public string? FindExecutable(string name) => nginx && name == "nginx" ? "/usr/sbin/nginx" : null;
     }
 
-    private static IDistributedApplicationBuilder Model(bool docker, params string[] args)
+    private static IDistributedApplicationBuilder Model(bool docker, params string[] args) => Model(docker, nginx: true, args);
+
+    private static IDistributedApplicationBuilder Model(bool docker, bool nginx, params string[] args)
     {
         var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
         {
@@ -22,7 +24,7 @@ public sealed class ModeTests
             AssemblyName = typeof(ClickstreamApplication).Assembly.GetName().Name,
             DisableDashboard = true,
         });
-        builder.AddClickstream(new FakeMachine(docker, nginx: true));
+        builder.AddClickstream(new FakeMachine(docker, nginx));
         return builder;
     }
 
@@ -57,6 +59,36 @@ public sealed class ModeTests
         var error = Assert.Throws<ClickstreamSetupException>(() => Model(docker: false, $"--Kafka:Mode={mode}"));
         Assert.Contains($"Kafka:Mode={mode} needs a running Docker engine", error.Message);
         Assert.Contains("--Kafka:Mode=emulator", error.Message);
+    }
+
+    [Fact]
+    public void Nginx_pixel_runs_the_machines_nginx_with_a_generated_config_and_the_same_port()
+    {
+        var builder = Model(false, "--Pixel:Server=nginx", "--Clickstream:Ports:Pixel=8099");
+        var pixel = Assert.IsType<ExecutableResource>(builder.Resources.Single(r => r.Name == "pixel"));
+        Assert.Equal("/usr/sbin/nginx", pixel.Command);
+        Assert.Contains(pixel.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http" && e.Port == 8099 && !e.IsProxied);
+        var shipperWaits = builder.Resources.Single(r => r.Name == "shipper").Annotations.OfType<WaitAnnotation>();
+        Assert.Contains(shipperWaits, w => w.Resource.Name == "pixel");
+    }
+
+    [Fact]
+    public void Nginx_pixel_without_nginx_fails_with_one_sentence_naming_the_package_and_the_default()
+    {
+        var error = Assert.Throws<ClickstreamSetupException>(() => Model(false, nginx: false, "--Pixel:Server=nginx"));
+        Assert.StartsWith("Pixel:Server=nginx needs nginx on PATH", error.Message);
+        Assert.Contains("apt-get install nginx-light", error.Message);
+        Assert.Contains("--Pixel:Server=kestrel", error.Message);
+    }
+
+    [Fact]
+    public void Nginx_container_needs_an_engine_and_uses_the_official_image_when_one_answers()
+    {
+        var error = Assert.Throws<ClickstreamSetupException>(() => Model(docker: false, "--Pixel:Server=nginx-container"));
+        Assert.StartsWith("Pixel:Server=nginx-container needs a running Docker engine", error.Message);
+
+        var pixel = Assert.IsType<ContainerResource>(Model(docker: true, "--Pixel:Server=nginx-container").Resources.Single(r => r.Name == "pixel"));
+        Assert.Equal("nginx", pixel.Annotations.OfType<ContainerImageAnnotation>().Single().Image);
     }
 
     [Fact]

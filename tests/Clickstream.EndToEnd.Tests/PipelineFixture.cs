@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Clickstream.Tests;
@@ -8,7 +9,7 @@ namespace Clickstream.EndToEnd.Tests;
 /// One started AppHost per test class (a start and dispose costs ~15 s), on free ports and a fresh data
 /// directory, so it neither collides with a developer's running pipeline nor reads their logs.
 /// </summary>
-public sealed class PipelineFixture : IAsyncLifetime
+public class PipelineFixture : IAsyncLifetime
 {
     private readonly Clickstream.Tests.TempDirectory _data = TestEnvironment.CreateTempDirectory("clickstream-e2e");
 
@@ -28,6 +29,9 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public Uri ConsumerUri => new($"http://127.0.0.1:{ConsumerPort}");
 
+    /// <summary>AppHost arguments a derived fixture adds, e.g. <c>--Pixel:Server=nginx</c>.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
     public async Task InitializeAsync()
     {
         string[] args =
@@ -36,6 +40,7 @@ public sealed class PipelineFixture : IAsyncLifetime
             $"--Clickstream:Ports:Pixel={PixelPort}",
             $"--Clickstream:Ports:Consumer={ConsumerPort}",
             $"--Clickstream:Ports:Kafka={KafkaPort}",
+            .. ExtraArguments,
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Clickstream_AppHost>(args);
         App = await builder.BuildAsync();
@@ -45,6 +50,14 @@ public sealed class PipelineFixture : IAsyncLifetime
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
         }
+    }
+
+    /// <summary>The consumer's <c>totalEvents</c>: hits counted once each.</summary>
+    public async Task<long> TotalEventsAsync()
+    {
+        using var http = new HttpClient { BaseAddress = ConsumerUri };
+        var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/stats");
+        return stats.GetProperty("totalEvents").GetInt64();
     }
 
     public async Task DisposeAsync()
