@@ -34,15 +34,13 @@ done
 
 stats() { curl -sf "$consumer/api/stats"; }
 total() { stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["totalEvents"])'; }
-# Freshness over the last minute, as the consumer measures it (hit time in the log line -> applied).
+# Freshness as the consumer measures it (hit time in the log line -> applied; its last 4,096 events
+# within a minute), read right after each rate's run has drained.
 freshness() { stats | python3 -c '
 import json,sys
-s=json.load(sys.stdin); f=s.get("freshness") or {}
-def pick(*names):
-    for n in names:
-        if n in f and f[n] is not None: return f[n]
-    return "na"
-print(pick("p50Ms","p50"), pick("p99Ms","p99"))'; }
+s=json.load(sys.stdin)
+fmt=lambda v: "na" if v is None else round(v)
+print(fmt(s.get("freshnessP50Ms")), fmt(s.get("freshnessP99Ms")))'; }
 
 # The service processes DCP started: name -> pid (nginx: its master).
 declare -A pids
