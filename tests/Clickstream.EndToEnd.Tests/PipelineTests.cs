@@ -45,6 +45,11 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
             Assert.Equal(m.Key, line.RootElement.GetProperty("cookie").GetString());
             Assert.StartsWith("/i?param=testing", line.RootElement.GetProperty("path").GetString());
             Assert.Contains("event-id=", m.Headers);
+            // One trace per hit: the shipper's span continues the trace the pixel wrote into the line.
+            var pixelTrace = line.RootElement.GetProperty("traceparent").GetString()!.Split('-');
+            var header = System.Text.RegularExpressions.Regex.Match(m.Headers, "traceparent=(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})");
+            Assert.True(header.Success, $"no traceparent header in {m.Headers}");
+            Assert.Equal(pixelTrace[1], header.Groups[1].Value.Split('-')[1]);
         });
     }
 
