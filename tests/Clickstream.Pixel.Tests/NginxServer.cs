@@ -43,7 +43,7 @@ internal sealed class NginxServer : IDisposable
         var up = TestEnvironment.EventuallyAsync(() => !_process.HasExited && Accepts(Port), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50)).GetAwaiter().GetResult();
         if (!up)
         {
-            _process.Kill();
+            _process.Kill(entireProcessTree: true);
             throw new InvalidOperationException($"nginx did not start: {_stderr.GetAwaiter().GetResult()}");
         }
     }
@@ -72,7 +72,8 @@ internal sealed class NginxServer : IDisposable
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            // SIGKILL to the master alone would orphan the worker, which keeps the port and the log open.
+            _process.Kill(entireProcessTree: true);
             _process.WaitForExit(5000);
         }
 
