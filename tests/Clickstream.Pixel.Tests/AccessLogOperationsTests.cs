@@ -119,6 +119,21 @@ public sealed class AccessLogOperationsTests
         Assert.EndsWith("}\n", line);
     }
 
+    [Theory]
+    [InlineData(2026, 11, 27, 15, 56, 36, 123, 0, "2026-11-27T15:56:36.123+00:00")]
+    [InlineData(2026, 1, 2, 3, 4, 5, 6, -330, "2026-01-02T03:04:05.006-05:30")]
+    [InlineData(999, 12, 31, 23, 59, 59, 999, 840, "0999-12-31T23:59:59.999+14:00")]
+    public void Time_has_milliseconds_and_the_offset(int y, int mo, int d, int h, int mi, int s, int ms, int offsetMinutes, string expected)
+    {
+        var time = new DateTimeOffset(y, mo, d, h, mi, s, ms, TimeSpan.FromMinutes(offsetMinutes));
+        var entry = Entry() with { Time = time };
+        var buffer = new byte[entry.MaxLength];
+        var line = System.Text.Encoding.UTF8.GetString(buffer, 0, entry.Format(buffer));
+
+        Assert.Contains($"\"time\":\"{expected}\"", line);
+        Assert.Equal(expected, time.ToString(AccessLogEntry.TimeFormat, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     private static AccessLogEntry Entry() =>
         new("127.0.0.1", "pixel.test", DateTimeOffset.UnixEpoch, "GET", "/i", 200, 43, null, "agent", null, "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01");
 }
