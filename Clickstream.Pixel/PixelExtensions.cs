@@ -14,6 +14,7 @@ public static class PixelExtensions
         builder.Services.AddOptions<PixelOptions>()
             .BindConfiguration(PixelOptions.SectionName)
             .Validate(o => o.TrustedProxies.All(p => Try(() => ClientAddress.ParseNetwork(p))), "Pixel:TrustedProxies holds an entry that is neither an address nor a CIDR range.")
+            .Validate(o => o.CookieName.Length > 0 && o.CookieName.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'), "Pixel:CookieName may only hold letters, digits and '_' (as the nginx template).")
             .ValidateOnStart();
         builder.Services.AddOptions<AccessLogOptions>()
             .BindConfiguration(AccessLogOptions.SectionName)

@@ -191,7 +191,14 @@ public sealed partial class AccessLogWriter : BackgroundService
         _file = null;
         // Keeps the .log ending: the shipper follows the renamed inode and finds it again after a restart.
         var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
-        var rotated = Path.Combine(Path.GetDirectoryName(LivePath)!, $"{Path.GetFileNameWithoutExtension(LivePath)}.{stamp}{Path.GetExtension(LivePath)}");
+        var directory = Path.GetDirectoryName(LivePath)!;
+        var rotated = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(LivePath)}.{stamp}{Path.GetExtension(LivePath)}");
+        // Two rotations within one millisecond (small MaxFileBytes, a burst): never overwrite the first.
+        for (var n = 1; File.Exists(rotated); n++)
+        {
+            rotated = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(LivePath)}.{stamp}-{n}{Path.GetExtension(LivePath)}");
+        }
+
         File.Move(LivePath, rotated);
         LogRotated(rotated);
         return _file = Open();

@@ -52,9 +52,9 @@ internal sealed class PixelMiddleware
 
     private readonly RequestDelegate _next;
     private readonly AccessLogWriter _log;
-    private readonly TimeProvider _time;
     private readonly PixelOptions _options;
     private readonly ClientAddress _client;
+    private readonly LocalClock _clock;
     private readonly string _cookiePrefix;
     private readonly string _cookieSuffix;
     private readonly string _cookieSuffixSecure;
@@ -64,9 +64,9 @@ internal sealed class PixelMiddleware
     {
         _next = next;
         _log = log;
-        _time = time;
         _options = options.Value;
         _client = new ClientAddress(_options);
+        _clock = new LocalClock(time);
         _cookiePrefix = _options.CookieName + "=";
         // The attribute order and spelling of ASP.NET Core's SetCookieHeaderValue; the nginx template writes the same.
         var maxAge = (long)_options.CookieMaxAge.TotalSeconds;
@@ -122,11 +122,7 @@ internal sealed class PixelMiddleware
         var peer = context.Connection.RemoteIpAddress;
         var trusted = _client.IsTrusted(peer);
         var optOut = _options.HonorPrivacySignals && (IsOne(requestHeaders["Sec-GPC"]) || IsOne(requestHeaders["DNT"]));
-        var visitor = optOut ? null : FindCookie(requestHeaders.Cookie, _options.CookieName);
-        if (visitor is not null && !VisitorId.IsValid(visitor))
-        {
-            visitor = null;
-        }
+        var visitor = optOut ? null : ValidVisitor(requestHeaders.Cookie, _options.CookieName);
 
         response.StatusCode = code;
         var headers = response.Headers;
@@ -163,7 +159,7 @@ internal sealed class PixelMiddleware
         _log.TryWrite(new AccessLogEntry(
             Remote: _client.Resolve(peer, trusted, trusted ? requestHeaders["X-Forwarded-For"] : default(string)),
             Host: requestHeaders.Host,
-            Time: _time.GetLocalNow(),
+            Time: _clock.Now(),
             Method: method,
             Path: target,
             Code: code,
@@ -237,25 +233,35 @@ internal sealed class PixelMiddleware
 
     private static bool IsOne(StringValues value) => value.Count == 1 && value[0] == "1";
 
-    /// <summary>The first cookie called <paramref name="name"/> (case-insensitive, like nginx's <c>$cookie_</c>).</summary>
-    internal static string? FindCookie(StringValues header, string name)
+    /// <summary>The visitor id of the request, if its first <paramref name="name"/> cookie holds a valid one.</summary>
+    private static string? ValidVisitor(StringValues header, string name)
     {
-        foreach (var line in header)
+        if (header.Count == 0)
         {
-            var rest = line.AsSpan();
-            while (!rest.IsEmpty)
+            return null;
+        }
+
+        // Validated on the span: only a kept id becomes a string.
+        var value = FindCookie(header.Count == 1 ? header[0] : header.ToString(), name);
+        return VisitorId.IsValid(value) ? value.ToString() : null;
+    }
+
+    /// <summary>The first cookie called <paramref name="name"/> (case-insensitive, like nginx's <c>$cookie_</c>).</summary>
+    internal static ReadOnlySpan<char> FindCookie(string? header, string name)
+    {
+        var rest = header.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            var end = rest.IndexOfAny(';', ',');
+            var pair = (end < 0 ? rest : rest[..end]).TrimStart(' ');
+            rest = end < 0 ? default : rest[(end + 1)..];
+            if (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.OrdinalIgnoreCase))
             {
-                var end = rest.IndexOfAny(';', ',');
-                var pair = (end < 0 ? rest : rest[..end]).TrimStart(' ');
-                rest = end < 0 ? default : rest[(end + 1)..];
-                if (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return pair[(name.Length + 1)..].TrimEnd(' ').ToString();
-                }
+                return pair[(name.Length + 1)..].TrimEnd(' ');
             }
         }
 
-        return null;
+        return default;
     }
 
     /// <summary>The request target as the client sent it, like nginx's <c>$request_uri</c>.</summary>

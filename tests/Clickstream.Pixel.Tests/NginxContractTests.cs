@@ -119,6 +119,20 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
         Assert.Equal("/i?big", ours["path"]);
     }
 
+    [Fact]
+    public async Task A_malformed_request_line_is_400_and_still_logged()
+    {
+        // Kestrel rejects it before any middleware runs: the line comes from its BadRequest diagnostic event.
+        var (ours, nginx) = await pair.ExchangeAsync(System.Text.Encoding.Latin1.GetBytes("G\u0001T /i HTTP/1.1\r\nHost: pixel.test\r\nConnection: close\r\n\r\n"));
+
+        Assert.Equal(400, ours.Response.Status);
+        Assert.Equal(400, nginx.Response.Status);
+        Assert.Equal("400", ours["code"]);
+        Assert.Equal("400", nginx["code"]);
+        Assert.Equal("-", ours["cookie"]);
+        Assert.Equal("-", nginx["cookie"]);
+    }
+
     [Theory]
     [InlineData("quote \" backslash \\ tab \t control \u0001\u001f del \u007f")]
     [InlineData("utf-8 \u00c3\u00a9\u00e4\u00b8\u00ad")]

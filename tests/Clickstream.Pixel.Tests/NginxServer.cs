@@ -11,6 +11,7 @@ internal sealed class NginxServer : IDisposable
     private readonly TempDirectory _prefix = TestEnvironment.CreateTempDirectory("clickstream-nginx");
     private readonly Process _process;
     private readonly Task<string> _stderr;
+    private readonly string _config;
 
     public NginxServer(Func<NginxPixelSettings, NginxPixelSettings>? configure = null)
     {
@@ -20,7 +21,7 @@ internal sealed class NginxServer : IDisposable
         var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile);
         settings = configure?.Invoke(settings) ?? settings;
         var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "nginx", "pixel.conf.template"));
-        var config = Path.Combine(_prefix.Path, "nginx.conf");
+        var config = _config = Path.Combine(_prefix.Path, "nginx.conf");
         File.WriteAllText(config, NginxConfig.Render(template, settings));
 
         var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true };
@@ -43,7 +44,7 @@ internal sealed class NginxServer : IDisposable
         var up = TestEnvironment.EventuallyAsync(() => !_process.HasExited && Accepts(Port), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50)).GetAwaiter().GetResult();
         if (!up)
         {
-            _process.Kill();
+            _process.Kill(entireProcessTree: true);
             throw new InvalidOperationException($"nginx did not start: {_stderr.GetAwaiter().GetResult()}");
         }
     }
@@ -53,6 +54,21 @@ internal sealed class NginxServer : IDisposable
     public int Port { get; }
 
     public string LogFile { get; }
+
+    /// <summary><c>nginx -s reopen</c>: what a log rotator runs after renaming the file.</summary>
+    public void Reopen()
+    {
+        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true };
+        foreach (var argument in new[] { "-p", _prefix.Path, "-c", _config, "-s", "reopen" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var signal = Process.Start(start)!;
+        var error = signal.StandardError.ReadToEnd();
+        signal.WaitForExit();
+        Assert.True(signal.ExitCode == 0, error);
+    }
 
     private static bool Accepts(int port)
     {
@@ -72,7 +88,8 @@ internal sealed class NginxServer : IDisposable
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            // SIGKILL to the master alone would orphan the worker, which keeps the port and the log open.
+            _process.Kill(entireProcessTree: true);
             _process.WaitForExit(5000);
         }
 
