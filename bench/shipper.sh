@@ -51,12 +51,17 @@ query=(); for p in $(seq 0 $((partitions - 1))); do query+=(-t "$topic:$p:-1"); 
 end_offsets() { kcat -b "$bootstrap" -Q "${query[@]}" | awk '{s += $NF} END {print s + 0}'; }
 now_ns() { date +%s%N; }
 rate() { python3 -c "print(round($1 / ($2 / 1e9)))"; }
+cpu_ticks() { awk '{print $14 + $15}' /proc/$1/stat; } # user + system, in clock ticks
+tick_hz=$(getconf CLK_TCK)
+us_per_line() { python3 -c "print(round($1 * 1e6 / $tick_hz / $lines, 2))"; }
+kcat_cpu=n/a; rsyslog_cpu=n/a
 
 # BENCH_ONLY=ours skips the others (for iterating on the shipper; no RESULT line then).
 if [ "${BENCH_ONLY:-}" != ours ]; then
 # kcat: the raw limit.
 t0=$(now_ns)
-kcat -b "$bootstrap" -t $topic -P -K $'\t' -z lz4 -X acks=all -l "$out/keyed.txt"
+kcat_cpu=$( { TIMEFORMAT='%U %S'; time kcat -b "$bootstrap" -t $topic -P -K $'\t' -z lz4 -X acks=all -l "$out/keyed.txt"; } 2>&1 \
+  | awk -v n="$lines" 'END {printf "%.2f", ($1 + $2) * 1e6 / n}')
 t1=$(now_ns)
 kcat_lps=$(rate "$lines" $((t1 - t0)))
 echo "kcat -P -l: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $kcat_lps lines/s"
@@ -77,11 +82,13 @@ CONF
 rsyslogd -n -f "$out/rsyslog.conf" -i "$out/rsyslog.pid" >"$out/rsyslog.log" 2>&1 &
 pids+=($!)
 sleep 1
+rsyslog_ticks=$(cpu_ticks "${pids[-1]}")
 before=$(end_offsets)
 t0=$(now_ns)
 ln "$out/seed.log" "$out/rsyslog/access.log"
 until [ "$(end_offsets)" -ge $((before + lines)) ]; do sleep 0.05; done
 t1=$(now_ns)
+rsyslog_cpu=$(us_per_line $(( $(cpu_ticks "${pids[-1]}") - rsyslog_ticks )))
 rsyslog_lps=$(rate "$lines" $((t1 - t0)))
 echo "rsyslog imfile+omkafka: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $rsyslog_lps lines/s"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
@@ -95,6 +102,8 @@ ConnectionStrings__kafka=$bootstrap Kafka__Topic=$topic Shipper__Paths__0="$out/
 shipper_pid=$!
 pids+=($shipper_pid)
 until curl -sf "http://127.0.0.1:$shipper_http/stats" >/dev/null; do sleep 0.05; done
+sleep 1
+ours_ticks=$(cpu_ticks $shipper_pid)
 t0=$(now_ns)
 ln "$out/seed.log" "$out/ours/access.log"
 python3 - "$out/ours-state/checkpoints.json" "$bytes" <<'PY'
@@ -110,11 +119,13 @@ while True:
     time.sleep(0.005)
 PY
 t1=$(now_ns)
+ours_cpu=$(us_per_line $(( $(cpu_ticks $shipper_pid) - ours_ticks )))
 ours_lps=$(rate "$lines" $((t1 - t0)))
 rss_mb=$(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$shipper_pid/status)
 stats=$(curl -sf "http://127.0.0.1:$shipper_http/stats")
 echo "ours: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $ours_lps lines/s, peak RSS $rss_mb MiB; /stats $stats"
 
+echo "CPU per line (user+system, µs): ours=$ours_cpu rsyslog=$rsyslog_cpu kcat=$kcat_cpu; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${BENCH_ONLY:-}" != ours ] || exit 0
 ratio_rsyslog=$(python3 -c "print(round($ours_lps / $rsyslog_lps, 2))")
 ratio_kcat=$(python3 -c "print(round($ours_lps / $kcat_lps, 2))")
