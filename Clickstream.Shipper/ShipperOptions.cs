@@ -72,6 +72,12 @@ public sealed class ShipperOptions
     /// </summary>
     public TimeSpan RotateWait { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Lines without a <c>traceparent</c> field get a "ship" span as the root of a new trace (one trace per
+    /// line). Off, only lines that carry a trace continue it, and untraced lines cost no span at all.
+    /// </summary>
+    public bool TraceUntracedLines { get; set; } = true;
+
     /// <summary>Also write every shipped line to standard output (Fluentd's <c>@type copy</c> + <c>stdout</c>).</summary>
     public bool CopyToStdout { get; set; }
 }

@@ -28,6 +28,7 @@ public sealed partial class KafkaSender
     private readonly ShipperOptions _options;
     private readonly string _topic;
     private readonly bool _copyToStdout;
+    private readonly bool _traceUntracedLines;
     private readonly Stream _stdout;
     private long _lastAcknowledged;
     private long _lastDeliveryFailure;
@@ -45,6 +46,7 @@ public sealed partial class KafkaSender
         _options = options.Value;
         _topic = kafka.Topic;
         _copyToStdout = _options.CopyToStdout;
+        _traceUntracedLines = _options.TraceUntracedLines;
         _stdout = _copyToStdout ? Console.OpenStandardOutput() : Stream.Null;
         _lastAcknowledged = time.GetTimestamp();
         metrics.InFlight = () => window.Messages;
@@ -97,9 +99,9 @@ public sealed partial class KafkaSender
     /// Continues the pixel's trace: a "ship" span whose parent is the line's traceparent. Only when a
     /// listener is attached; without one the line's own traceparent travels on as the header.
     /// </summary>
-    private static void StartActivity(ShipLine line)
+    private void StartActivity(ShipLine line)
     {
-        if (!ShipperMetrics.ActivitySource.HasListeners())
+        if (!ShipperMetrics.ActivitySource.HasListeners() || (line.TraceParent is null && !_traceUntracedLines))
         {
             return;
         }
