@@ -94,19 +94,22 @@ echo "rsyslog imfile+omkafka: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $r
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 fi
 
-# Ours: acknowledged and checkpointed.
-ConnectionStrings__kafka=$bootstrap Kafka__Topic=$topic Shipper__Paths__0="$out/ours/*.log" Shipper__StateDirectory="$out/ours-state" \
-  Shipper__CheckpointInterval=00:00:00.050 Shipper__PollInterval=00:00:00.010 ASPNETCORE_URLS="http://127.0.0.1:$shipper_http" \
-  Logging__LogLevel__Default=Warning \
-  env ${SHIPPER_ENV:-} dotnet "$shipper_dll" >"$out/ours.log" 2>&1 &
-shipper_pid=$!
-pids+=($shipper_pid)
-until curl -sf "http://127.0.0.1:$shipper_http/stats" >/dev/null; do sleep 0.05; done
-sleep 1
-ours_ticks=$(cpu_ticks $shipper_pid)
-t0=$(now_ns)
-ln "$out/seed.log" "$out/ours/access.log"
-python3 - "$out/ours-state/checkpoints.json" "$bytes" <<'PY'
+# Ours: acknowledged and checkpointed. run_ours NAME [VAR=value ...]
+run_ours() {
+  local name=$1; shift
+  rm -rf "$out/ours" "$out/ours-state"; mkdir -p "$out/ours" "$out/ours-state"
+  ConnectionStrings__kafka=$bootstrap Kafka__Topic=$topic Shipper__Paths__0="$out/ours/*.log" Shipper__StateDirectory="$out/ours-state" \
+    Shipper__CheckpointInterval=00:00:00.050 Shipper__PollInterval=00:00:00.010 ASPNETCORE_URLS="http://127.0.0.1:$shipper_http" \
+    Logging__LogLevel__Default=Warning \
+    env ${SHIPPER_ENV:-} "$@" dotnet "$shipper_dll" >"$out/$name.log" 2>&1 &
+  shipper_pid=$!
+  pids+=($shipper_pid)
+  until curl -sf "http://127.0.0.1:$shipper_http/stats" >/dev/null; do sleep 0.05; done
+  sleep 1
+  local ticks; ticks=$(cpu_ticks $shipper_pid)
+  t0=$(now_ns)
+  ln "$out/seed.log" "$out/ours/access.log"
+  python3 - "$out/ours-state/checkpoints.json" "$bytes" <<'PY'
 import json, sys, time
 path, size = sys.argv[1], int(sys.argv[2])
 while True:
@@ -118,13 +121,19 @@ while True:
         pass
     time.sleep(0.005)
 PY
-t1=$(now_ns)
-ours_cpu=$(us_per_line $(( $(cpu_ticks $shipper_pid) - ours_ticks )))
-ours_lps=$(rate "$lines" $((t1 - t0)))
-rss_mb=$(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$shipper_pid/status)
-stats=$(curl -sf "http://127.0.0.1:$shipper_http/stats")
-echo "ours: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $ours_lps lines/s, peak RSS $rss_mb MiB; /stats $stats"
+  t1=$(now_ns)
+  run_cpu=$(us_per_line $(( $(cpu_ticks $shipper_pid) - ticks )))
+  run_lps=$(rate "$lines" $((t1 - t0)))
+  run_rss=$(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$shipper_pid/status)
+  echo "$name: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $run_lps lines/s, $run_cpu µs CPU a line, peak RSS $run_rss MiB; /stats $(curl -sf "http://127.0.0.1:$shipper_http/stats")"
+  kill $shipper_pid; wait $shipper_pid 2>/dev/null || true; unset 'pids[-1]'
+}
 
+# Default settings: every line gets a "ship" span (a root span when the line carries no traceparent).
+run_ours ours
+ours_lps=$run_lps; ours_cpu=$run_cpu; rss_mb=$run_rss
+# For comparison: spans only for lines that carry a trace (seed-format lines carry none).
+run_ours ours-untraced-no-span Shipper__TraceUntracedLines=false
 echo "CPU per line (user+system, µs): ours=$ours_cpu rsyslog=$rsyslog_cpu kcat=$kcat_cpu; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${BENCH_ONLY:-}" != ours ] || exit 0
 ratio_rsyslog=$(python3 -c "print(round($ours_lps / $rsyslog_lps, 2))")
