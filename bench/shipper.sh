@@ -66,32 +66,45 @@ t1=$(now_ns)
 kcat_lps=$(rate "$lines" $((t1 - t0)))
 echo "kcat -P -l: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $kcat_lps lines/s"
 
-# rsyslog imfile + omkafka (unkeyed: a key would need mmjsonparse and cost rsyslog more).
-cat > "$out/rsyslog.conf" <<CONF
+# rsyslog imfile + omkafka. run_rsyslog NAME KEYED: keyed by the cookie (a regex on the line, the same work and
+# partitioning as ours and kcat) or unkeyed (librdkafka's sticky partitioner: far larger batches).
+run_rsyslog() {
+  local name=$1 keyed=$2 keyparams=""
+  rm -rf "$out/rsyslog" "$out/rsyslog-work"; mkdir -p "$out/rsyslog" "$out/rsyslog-work"
+  [ "$keyed" = yes ] && keyparams='key="cookie" dynaKey="on"'
+  cat > "$out/$name.conf" <<CONF
 global(workDirectory="$out/rsyslog-work" maxMessageSize="64k")
 module(load="imfile" mode="inotify")
 module(load="$omkafka")
 template(name="line" type="string" string="%msg%")
+template(name="cookie" type="list") {
+  property(name="msg" regex.expression="\"cookie\":\"([^\"]*)\"" regex.type="ERE" regex.submatch="1" regex.nomatchmode="BLANK")
+}
 ruleset(name="ship" queue.type="LinkedList" queue.size="200000" queue.dequeueBatchSize="4096") {
-  action(type="omkafka" broker=["$bootstrap"] topic="$topic" template="line" partitions.auto="on"
+  action(type="omkafka" broker=["$bootstrap"] topic="$topic" template="line" partitions.auto="on" $keyparams
          confParam=["compression.codec=lz4", "queue.buffering.max.messages=1000000", "linger.ms=5"]
          topicConfParam=["request.required.acks=-1"])
 }
 input(type="imfile" file="$out/rsyslog/access.log" tag="access" ruleset="ship")
 CONF
-rsyslogd -n -f "$out/rsyslog.conf" -i "$out/rsyslog.pid" >"$out/rsyslog.log" 2>&1 &
-pids+=($!)
-sleep 1
-rsyslog_ticks=$(cpu_ticks "${pids[-1]}")
-before=$(end_offsets)
-t0=$(now_ns)
-ln "$out/seed.log" "$out/rsyslog/access.log"
-until [ "$(end_offsets)" -ge $((before + lines)) ]; do sleep 0.05; done
-t1=$(now_ns)
-rsyslog_cpu=$(us_per_line $(( $(cpu_ticks "${pids[-1]}") - rsyslog_ticks )))
-rsyslog_lps=$(rate "$lines" $((t1 - t0)))
-echo "rsyslog imfile+omkafka: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $rsyslog_lps lines/s"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+  rsyslogd -n -f "$out/$name.conf" -i "$out/rsyslog.pid" >"$out/$name.log" 2>&1 &
+  local pid=$!
+  pids+=($pid)
+  sleep 1
+  local ticks; ticks=$(cpu_ticks $pid)
+  local before; before=$(end_offsets)
+  t0=$(now_ns)
+  ln "$out/seed.log" "$out/rsyslog/access.log"
+  until [ "$(end_offsets)" -ge $((before + lines)) ]; do sleep 0.05; done
+  t1=$(now_ns)
+  run_cpu=$(us_per_line $(( $(cpu_ticks $pid) - ticks )))
+  run_lps=$(rate "$lines" $((t1 - t0)))
+  echo "$name imfile+omkafka: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $run_lps lines/s, $run_cpu µs CPU a line"
+  kill $pid; wait $pid 2>/dev/null || true; unset 'pids[-1]'
+}
+run_rsyslog rsyslog-unkeyed no
+run_rsyslog rsyslog yes
+rsyslog_lps=$run_lps; rsyslog_cpu=$run_cpu
 fi
 
 # Ours: acknowledged and checkpointed. run_ours NAME [VAR=value ...]
