@@ -51,53 +51,78 @@ query=(); for p in $(seq 0 $((partitions - 1))); do query+=(-t "$topic:$p:-1"); 
 end_offsets() { kcat -b "$bootstrap" -Q "${query[@]}" | awk '{s += $NF} END {print s + 0}'; }
 now_ns() { date +%s%N; }
 rate() { python3 -c "print(round($1 / ($2 / 1e9)))"; }
+cpu_ticks() { awk '{print $14 + $15}' /proc/$1/stat; } # user + system, in clock ticks
+tick_hz=$(getconf CLK_TCK)
+us_per_line() { python3 -c "print(round($1 * 1e6 / $tick_hz / $lines, 2))"; }
+kcat_cpu=n/a; rsyslog_cpu=n/a
 
 # BENCH_ONLY=ours skips the others (for iterating on the shipper; no RESULT line then).
 if [ "${BENCH_ONLY:-}" != ours ]; then
 # kcat: the raw limit.
 t0=$(now_ns)
-kcat -b "$bootstrap" -t $topic -P -K $'\t' -z lz4 -X acks=all -l "$out/keyed.txt"
+kcat_cpu=$( { TIMEFORMAT='%U %S'; time kcat -b "$bootstrap" -t $topic -P -K $'\t' -z lz4 -X acks=all -l "$out/keyed.txt"; } 2>&1 \
+  | awk -v n="$lines" 'END {printf "%.2f", ($1 + $2) * 1e6 / n}')
 t1=$(now_ns)
 kcat_lps=$(rate "$lines" $((t1 - t0)))
 echo "kcat -P -l: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $kcat_lps lines/s"
 
-# rsyslog imfile + omkafka (unkeyed: a key would need mmjsonparse and cost rsyslog more).
-cat > "$out/rsyslog.conf" <<CONF
+# rsyslog imfile + omkafka. run_rsyslog NAME KEYED: keyed by the cookie (a regex on the line, the same work and
+# partitioning as ours and kcat) or unkeyed (librdkafka's sticky partitioner: far larger batches).
+run_rsyslog() {
+  local name=$1 keyed=$2 keyparams=""
+  rm -rf "$out/rsyslog" "$out/rsyslog-work"; mkdir -p "$out/rsyslog" "$out/rsyslog-work"
+  [ "$keyed" = yes ] && keyparams='key="cookie" dynaKey="on"'
+  cat > "$out/$name.conf" <<CONF
 global(workDirectory="$out/rsyslog-work" maxMessageSize="64k")
 module(load="imfile" mode="inotify")
 module(load="$omkafka")
 template(name="line" type="string" string="%msg%")
+template(name="cookie" type="list") {
+  property(name="msg" regex.expression="\"cookie\":\"([^\"]*)\"" regex.type="ERE" regex.submatch="1" regex.nomatchmode="BLANK")
+}
 ruleset(name="ship" queue.type="LinkedList" queue.size="200000" queue.dequeueBatchSize="4096") {
-  action(type="omkafka" broker=["$bootstrap"] topic="$topic" template="line" partitions.auto="on"
+  action(type="omkafka" broker=["$bootstrap"] topic="$topic" template="line" partitions.auto="on" $keyparams
          confParam=["compression.codec=lz4", "queue.buffering.max.messages=1000000", "linger.ms=5"]
          topicConfParam=["request.required.acks=-1"])
 }
 input(type="imfile" file="$out/rsyslog/access.log" tag="access" ruleset="ship")
 CONF
-rsyslogd -n -f "$out/rsyslog.conf" -i "$out/rsyslog.pid" >"$out/rsyslog.log" 2>&1 &
-pids+=($!)
-sleep 1
-before=$(end_offsets)
-t0=$(now_ns)
-ln "$out/seed.log" "$out/rsyslog/access.log"
-until [ "$(end_offsets)" -ge $((before + lines)) ]; do sleep 0.05; done
-t1=$(now_ns)
-rsyslog_lps=$(rate "$lines" $((t1 - t0)))
-echo "rsyslog imfile+omkafka: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $rsyslog_lps lines/s"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+  rsyslogd -n -f "$out/$name.conf" -i "$out/rsyslog.pid" >"$out/$name.log" 2>&1 &
+  local pid=$!
+  pids+=($pid)
+  sleep 1
+  local ticks; ticks=$(cpu_ticks $pid)
+  local before; before=$(end_offsets)
+  t0=$(now_ns)
+  ln "$out/seed.log" "$out/rsyslog/access.log"
+  until [ "$(end_offsets)" -ge $((before + lines)) ]; do sleep 0.05; done
+  t1=$(now_ns)
+  run_cpu=$(us_per_line $(( $(cpu_ticks $pid) - ticks )))
+  run_lps=$(rate "$lines" $((t1 - t0)))
+  echo "$name imfile+omkafka: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $run_lps lines/s, $run_cpu µs CPU a line"
+  kill $pid; wait $pid 2>/dev/null || true; unset 'pids[-1]'
+}
+run_rsyslog rsyslog-unkeyed no
+run_rsyslog rsyslog yes
+rsyslog_lps=$run_lps; rsyslog_cpu=$run_cpu
 fi
 
-# Ours: acknowledged and checkpointed.
-ConnectionStrings__kafka=$bootstrap Kafka__Topic=$topic Shipper__Paths__0="$out/ours/*.log" Shipper__StateDirectory="$out/ours-state" \
-  Shipper__CheckpointInterval=00:00:00.050 Shipper__PollInterval=00:00:00.010 ASPNETCORE_URLS="http://127.0.0.1:$shipper_http" \
-  Logging__LogLevel__Default=Warning \
-  env ${SHIPPER_ENV:-} dotnet "$shipper_dll" >"$out/ours.log" 2>&1 &
-shipper_pid=$!
-pids+=($shipper_pid)
-until curl -sf "http://127.0.0.1:$shipper_http/stats" >/dev/null; do sleep 0.05; done
-t0=$(now_ns)
-ln "$out/seed.log" "$out/ours/access.log"
-python3 - "$out/ours-state/checkpoints.json" "$bytes" <<'PY'
+# Ours: acknowledged and checkpointed. run_ours NAME [VAR=value ...]
+run_ours() {
+  local name=$1; shift
+  rm -rf "$out/ours" "$out/ours-state"; mkdir -p "$out/ours" "$out/ours-state"
+  ConnectionStrings__kafka=$bootstrap Kafka__Topic=$topic Shipper__Paths__0="$out/ours/*.log" Shipper__StateDirectory="$out/ours-state" \
+    Shipper__CheckpointInterval=00:00:00.050 Shipper__PollInterval=00:00:00.010 ASPNETCORE_URLS="http://127.0.0.1:$shipper_http" \
+    Logging__LogLevel__Default=Warning \
+    env ${SHIPPER_ENV:-} "$@" dotnet "$shipper_dll" >"$out/$name.log" 2>&1 &
+  shipper_pid=$!
+  pids+=($shipper_pid)
+  until curl -sf "http://127.0.0.1:$shipper_http/stats" >/dev/null; do sleep 0.05; done
+  sleep 1
+  local ticks; ticks=$(cpu_ticks $shipper_pid)
+  t0=$(now_ns)
+  ln "$out/seed.log" "$out/ours/access.log"
+  python3 - "$out/ours-state/checkpoints.json" "$bytes" <<'PY'
 import json, sys, time
 path, size = sys.argv[1], int(sys.argv[2])
 while True:
@@ -109,12 +134,20 @@ while True:
         pass
     time.sleep(0.005)
 PY
-t1=$(now_ns)
-ours_lps=$(rate "$lines" $((t1 - t0)))
-rss_mb=$(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$shipper_pid/status)
-stats=$(curl -sf "http://127.0.0.1:$shipper_http/stats")
-echo "ours: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $ours_lps lines/s, peak RSS $rss_mb MiB; /stats $stats"
+  t1=$(now_ns)
+  run_cpu=$(us_per_line $(( $(cpu_ticks $shipper_pid) - ticks )))
+  run_lps=$(rate "$lines" $((t1 - t0)))
+  run_rss=$(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$shipper_pid/status)
+  echo "$name: $lines lines in $(( (t1 - t0) / 1000000 )) ms = $run_lps lines/s, $run_cpu µs CPU a line, peak RSS $run_rss MiB; /stats $(curl -sf "http://127.0.0.1:$shipper_http/stats")"
+  kill $shipper_pid; wait $shipper_pid 2>/dev/null || true; unset 'pids[-1]'
+}
 
+# Default settings: every line gets a "ship" span (a root span when the line carries no traceparent).
+run_ours ours
+ours_lps=$run_lps; ours_cpu=$run_cpu; rss_mb=$run_rss
+# For comparison: spans only for lines that carry a trace (seed-format lines carry none).
+run_ours ours-untraced-no-span Shipper__TraceUntracedLines=false
+echo "CPU per line (user+system, µs): ours=$ours_cpu rsyslog=$rsyslog_cpu kcat=$kcat_cpu; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${BENCH_ONLY:-}" != ours ] || exit 0
 ratio_rsyslog=$(python3 -c "print(round($ours_lps / $rsyslog_lps, 2))")
 ratio_kcat=$(python3 -c "print(round($ours_lps / $kcat_lps, 2))")

@@ -6,22 +6,29 @@ namespace Clickstream.Shipper.Checkpoints;
 /// acknowledged lines from the last safe position. A restart resumes there: lines after it may be sent
 /// twice, none is skipped.
 /// </summary>
+/// <remarks>
+/// The lines in flight sit in a ring in file order, so their end offsets are sorted: an acknowledgement
+/// finds its line by binary search and sets a flag, and the head of the ring folds into
+/// <see cref="Committed"/> while it is acknowledged. No hashing, no allocation per line.
+/// </remarks>
 public sealed class AckTracker
 {
     private readonly Lock _gate = new();
-    // End offsets of lines sent, in file order, not yet folded into Committed.
-    private readonly Queue<long> _pending = new();
-    private readonly HashSet<long> _acknowledged = [];
+    private long[] _ends = new long[1024];
+    private bool[] _acknowledged = new bool[1024];
+    private int _head; // index of the oldest line not folded into Committed
+    private int _count;
     private long _lastSent;
+    private long _committed;
 
     public AckTracker(long committed)
     {
-        Committed = committed;
+        _committed = committed;
         _lastSent = committed;
     }
 
     /// <summary>Everything before this byte offset is acknowledged.</summary>
-    public long Committed { get; private set; }
+    public long Committed => Volatile.Read(ref _committed);
 
     public int PendingCount
     {
@@ -29,7 +36,7 @@ public sealed class AckTracker
         {
             lock (_gate)
             {
-                return _pending.Count;
+                return _count;
             }
         }
     }
@@ -44,8 +51,16 @@ public sealed class AckTracker
                 throw new ArgumentOutOfRangeException(nameof(endOffset), $"Line end {endOffset} is not after the previous one ({_lastSent}).");
             }
 
+            if (_count == _ends.Length)
+            {
+                Grow();
+            }
+
+            var slot = (_head + _count) % _ends.Length;
+            _ends[slot] = endOffset;
+            _acknowledged[slot] = false;
+            _count++;
             _lastSent = endOffset;
-            _pending.Enqueue(endOffset);
         }
     }
 
@@ -54,12 +69,60 @@ public sealed class AckTracker
     {
         lock (_gate)
         {
-            _acknowledged.Add(endOffset);
-            while (_pending.TryPeek(out var head) && _acknowledged.Remove(head))
+            var index = Find(endOffset);
+            if (index < 0)
             {
-                _pending.Dequeue();
-                Committed = head;
+                return; // not in flight: already folded in, or never sent
+            }
+
+            _acknowledged[(_head + index) % _ends.Length] = true;
+            while (_count > 0 && _acknowledged[_head])
+            {
+                Volatile.Write(ref _committed, _ends[_head]);
+                _head = (_head + 1) % _ends.Length;
+                _count--;
             }
         }
+    }
+
+    /// <summary>Position of <paramref name="endOffset"/> among the lines in flight (0 = oldest), or -1.</summary>
+    private int Find(long endOffset)
+    {
+        int low = 0, high = _count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) >>> 1;
+            var value = _ends[(_head + middle) % _ends.Length];
+            if (value == endOffset)
+            {
+                return middle;
+            }
+
+            if (value < endOffset)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return -1;
+    }
+
+    private void Grow()
+    {
+        var ends = new long[_ends.Length * 2];
+        var acknowledged = new bool[_ends.Length * 2];
+        for (var i = 0; i < _count; i++)
+        {
+            ends[i] = _ends[(_head + i) % _ends.Length];
+            acknowledged[i] = _acknowledged[(_head + i) % _ends.Length];
+        }
+
+        _ends = ends;
+        _acknowledged = acknowledged;
+        _head = 0;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Clickstream.Shipper.Checkpoints;
 
 namespace Clickstream.Shipper.Delivery;
@@ -26,8 +25,8 @@ public sealed class ShipLine(string file, long offset, long endOffset, byte[]? k
     /// <summary>The line's own W3C traceparent (from its <c>traceparent</c> field), if any.</summary>
     public byte[]? TraceParent { get; init; }
 
-    /// <summary>The "ship" span, when a listener samples it; stopped at the acknowledgement.</summary>
-    public Activity? Activity { get; set; }
+    /// <summary>The traceparent header of the "ship" span, when one was sampled (else <see cref="TraceParent"/> is sent).</summary>
+    public byte[]? TraceParentHeader { get; set; }
 
     public int Attempts { get; set; }
 

@@ -139,29 +139,14 @@ public sealed partial class FileTail : IDisposable
                 var consumed = 0;
                 while (true)
                 {
-                    var newline = buffer.AsSpan(consumed, filled - consumed).IndexOf((byte)'\n');
-                    if (newline < 0)
+                    // Synchronous per-line work; it stops early only when the in-flight window is full.
+                    var blocked = ProcessLines(buffer, filled, chunkStart, ref consumed, ref skipping, ref skipStart, cancellationToken);
+                    if (blocked.IsCompletedSuccessfully)
                     {
                         break;
                     }
 
-                    var lineStart = chunkStart + consumed;
-                    var lineEnd = lineStart + newline + 1;
-                    if (skipping)
-                    {
-                        skipping = false;
-                        DeadLetterTooLong(skipStart, lineEnd, buffer.AsSpan(consumed, newline));
-                    }
-                    else if (newline > _options.MaxLineBytes)
-                    {
-                        DeadLetterTooLong(lineStart, lineEnd, buffer.AsSpan(consumed, newline));
-                    }
-                    else
-                    {
-                        await ProcessLineAsync(buffer.AsMemory(consumed, newline), lineStart, lineEnd, cancellationToken);
-                    }
-
-                    consumed += newline + 1;
+                    await blocked;
                 }
 
                 // Keep the partial line at the front of the buffer.
@@ -192,6 +177,47 @@ public sealed partial class FileTail : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Handles the complete lines in <c>buffer[consumed..filled]</c>, advancing <paramref name="consumed"/>.
+    /// Returns a pending task when a line waits for room in the in-flight window (that line is then sent
+    /// when the task completes); a completed one when every complete line is handled.
+    /// </summary>
+    private ValueTask ProcessLines(byte[] buffer, int filled, long chunkStart, ref int consumed, ref bool skipping, ref long skipStart,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var newline = buffer.AsSpan(consumed, filled - consumed).IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            var lineStart = chunkStart + consumed;
+            var lineEnd = lineStart + newline + 1;
+            var pending = ValueTask.CompletedTask;
+            if (skipping)
+            {
+                skipping = false;
+                DeadLetterTooLong(skipStart, lineEnd, buffer.AsSpan(consumed, newline));
+            }
+            else if (newline > _options.MaxLineBytes)
+            {
+                DeadLetterTooLong(lineStart, lineEnd, buffer.AsSpan(consumed, newline));
+            }
+            else
+            {
+                pending = ProcessLineAsync(buffer.AsMemory(consumed, newline), lineStart, lineEnd, cancellationToken);
+            }
+
+            consumed += newline + 1;
+            if (!pending.IsCompletedSuccessfully)
+            {
+                return pending;
+            }
         }
     }
 

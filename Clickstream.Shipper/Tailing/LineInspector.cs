@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -54,11 +55,81 @@ public static class LineInspector
             verdict = LineVerdict.Repaired;
         }
 
-        var reason = Scan(value, out var key, out var traceParent);
+        var reason = TryScanFlat(value, out var key, out var traceParent) ? null : Scan(value, out key, out traceParent);
         return reason is null
             ? new InspectedLine(verdict, value, key, null, traceParent)
             : new InspectedLine(LineVerdict.Invalid, null, null, reason);
     }
+
+    /// <summary>
+    /// The fast path for what loggers write: one flat object of string members, no white space, no escapes
+    /// (<c>{"k":"v",…}</c>). Anything else (escapes, numbers, nesting, spaces, errors) returns false and
+    /// goes through <see cref="Utf8JsonReader"/>, which decides and explains.
+    /// </summary>
+    private static bool TryScanFlat(ReadOnlySpan<byte> json, out byte[]? key, out byte[]? traceParent)
+    {
+        key = null;
+        traceParent = null;
+        if (json.Length < 2 || json[0] != (byte)'{' || json[^1] != (byte)'}')
+        {
+            return false;
+        }
+
+        var position = 1;
+        while (true)
+        {
+            if (!TryString(json, ref position, out var name) || position >= json.Length || json[position++] != (byte)':'
+                || !TryString(json, ref position, out var value) || position >= json.Length)
+            {
+                return false;
+            }
+
+            if (name.SequenceEqual("cookie"u8))
+            {
+                key = value.IsEmpty || value.SequenceEqual(Dash) ? null : value.ToArray();
+            }
+            else if (name.SequenceEqual("traceparent"u8))
+            {
+                traceParent = IsTraceParent(value) ? value.ToArray() : null;
+            }
+
+            var next = json[position++];
+            if (next == (byte)'}')
+            {
+                return position == json.Length;
+            }
+
+            if (next != (byte)',')
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>A string without escapes or control characters at <paramref name="position"/>; moves past its closing quote.</summary>
+    private static bool TryString(ReadOnlySpan<byte> json, ref int position, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        if (position >= json.Length || json[position] != (byte)'"')
+        {
+            return false;
+        }
+
+        var rest = json[(position + 1)..];
+        var end = rest.IndexOfAny(StringStops);
+        if (end < 0 || rest[end] != (byte)'"')
+        {
+            return false;
+        }
+
+        content = rest[..end];
+        position += end + 2;
+        return true;
+    }
+
+    // A quote ends a string; a backslash or a control character sends the line to the full reader.
+    private static readonly SearchValues<byte> StringStops = SearchValues.Create(
+        [(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
 
     /// <summary>Null when the line is one well-formed JSON object; else why not. One pass finds the cookie and the traceparent.</summary>
     private static string? Scan(ReadOnlySpan<byte> json, out byte[]? key, out byte[]? traceParent)
@@ -142,7 +213,7 @@ public static class LineInspector
 
     private static bool IsLowerHex(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept(LowerHex) < 0;
 
-    private static readonly System.Buffers.SearchValues<byte> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef"u8);
+    private static readonly SearchValues<byte> LowerHex = SearchValues.Create("0123456789abcdef"u8);
 
     private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> line) => line.TrimEnd(" \t\r"u8);
 }

@@ -74,17 +74,23 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
             ["Shipper:CheckpointInterval"] = "00:00:00.050",
             ["Shipper:MaxInFlightMessages"] = MaxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        // A slow broker keeps lines in flight at every kill: a shipper that checkpointed what it merely
+        // sent (not what was acknowledged) loses them here.
+        _cluster.SetBrokerLatency(TimeSpan.FromMilliseconds(50));
         var seed = Environment.TickCount;
         var random = new Random(seed);
         var checkpointsAtKill = new List<long>();
         for (var kill = 0; kill < Kills; kill++)
         {
             await using var shipper = new ShipperProcess(settings);
-            await Task.Delay(random.Next(300, 2_000));
+            // A random point once it runs (start-up on a loaded machine takes a second or more).
+            await TestEnvironment.EventuallyAsync(async () => await shipper.StatsAsync() is not null, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
+            await Task.Delay(random.Next(200, 1_500));
             shipper.Kill();
             checkpointsAtKill.Add(CheckpointOffset());
         }
 
+        _cluster.SetBrokerLatency(TimeSpan.Zero);
         await writer.WaitAsync(TimeSpan.FromSeconds(60));
         var length = new FileInfo(log).Length;
         output.WriteLine($"seed {seed}; checkpoints at each kill: {string.Join(", ", checkpointsAtKill)} of {length} bytes");
