@@ -42,7 +42,8 @@ public static class ConsumerExtensions
                 consumer.SetPartitionsAssignedHandler((c, partitions) => StartingOffsets(c, partitions, gaps, replay));
                 consumer.SetPartitionsRevokedHandler((c, partitions) =>
                 {
-                    // Hand over what was applied, so the next owner starts after it.
+                    // Finish applying what was handed over and store it, so the next owner starts after it.
+                    pending.WaitUntilApplied(TimeSpan.FromSeconds(30));
                     pending.Store(c, partitions.Select(p => p.TopicPartition));
                     foreach (var p in partitions)
                     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Threading.Channels;
 using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
 using Clickstream.ServiceDefaults.Kafka;
@@ -12,7 +13,9 @@ namespace Clickstream.Consumer.Consuming;
 /// The consume loop: at-least-once (an offset is stored only after its event was applied; the client
 /// commits stored offsets), duplicates dropped by the shipper's event id, malformed messages counted
 /// and skipped, gaps in offsets (the broker dropped data we had not read) counted as lost, each apply
-/// traced as a child of the shipper's span, and per-partition lag measured once a second.
+/// traced as a child of the shipper's span, and per-partition lag measured once a second. Two threads:
+/// the consume thread only polls the client and hands messages over a bounded buffer; the apply thread
+/// deduplicates, parses, aggregates and stores offsets (<see cref="PendingOffsets"/>).
 /// </summary>
 public sealed partial class ClickstreamConsumer(
     IConsumer<byte[]?, byte[]> consumer,
@@ -35,11 +38,20 @@ public sealed partial class ClickstreamConsumer(
     private readonly DeduplicationWindow _seen = new(options.Value.DeduplicationWindow);
     private long _nextLagCheck;
 
-    // A blocking loop belongs on its own thread, not in an async method.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Run(() => ConsumeLoop(stoppingToken), CancellationToken.None);
+    // Consume thread → bounded buffer → apply thread: the client's per-message cost and ours run on
+    // two cores instead of one. Full buffer: the consume thread waits (back-pressure, nothing dropped).
+    private const int BufferSize = 8_192;
+    private readonly Channel<ConsumeResult<byte[]?, byte[]>> _buffer = Channel.CreateBounded<ConsumeResult<byte[]?, byte[]>>(
+        new BoundedChannelOptions(BufferSize) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
 
-    private void ConsumeLoop(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var applying = Task.Run(() => ApplyLoopAsync(stoppingToken), CancellationToken.None);
+        // A blocking loop belongs on its own thread, not in an async method.
+        return Task.Run(() => ConsumeLoop(applying, stoppingToken), CancellationToken.None);
+    }
+
+    private void ConsumeLoop(Task applying, CancellationToken stoppingToken)
     {
         consumer.Subscribe(settings.Topic);
         LogSubscribed(settings.Topic, options.Value.ReplayOnStart);
@@ -58,18 +70,16 @@ public sealed partial class ClickstreamConsumer(
                     continue;
                 }
 
+                MeasureLag();
                 if (result is null || result.IsPartitionEOF)
                 {
-                    pending.Store(consumer); // idle: nothing is left unstored
-                    MeasureLag();
                     continue;
                 }
 
-                Apply(result, stoppingToken);
-                if (pending.Applied(result.TopicPartitionOffset))
+                pending.Enqueued();
+                if (!_buffer.Writer.TryWrite(result))
                 {
-                    pending.Store(consumer);
-                    MeasureLag();
+                    _buffer.Writer.WriteAsync(result, stoppingToken).AsTask().GetAwaiter().GetResult();
                 }
             }
         }
@@ -78,9 +88,35 @@ public sealed partial class ClickstreamConsumer(
         }
         finally
         {
+            // Apply what was handed over, store its offsets, then commit and leave the group at once.
+            _buffer.Writer.TryComplete();
+            applying.GetAwaiter().GetResult();
             pending.Store(consumer);
-            // Commits what was stored and leaves the group at once, instead of waiting out the session.
             consumer.Close();
+        }
+    }
+
+    private async Task ApplyLoopAsync(CancellationToken stoppingToken)
+    {
+        var reader = _buffer.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (reader.TryRead(out var result))
+            {
+                try
+                {
+                    Apply(result, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    // Stopping while the sink was full: the event counted, its sink line is lost.
+                }
+
+                if (pending.Applied(result.TopicPartitionOffset) || reader.Count == 0)
+                {
+                    pending.Store(consumer);
+                }
+            }
         }
     }
 
@@ -156,7 +192,7 @@ public sealed partial class ClickstreamConsumer(
         }
     }
 
-    /// <summary>Once a second: high watermark (cached by the client from fetch responses) minus our position.</summary>
+    /// <summary>Once a second, on the consume thread: high watermark (cached by the client from fetch responses) minus our position.</summary>
     private void MeasureLag()
     {
         var now = Environment.TickCount64;
