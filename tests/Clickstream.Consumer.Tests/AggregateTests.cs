@@ -151,3 +151,41 @@ public sealed class AggregateTests
         Assert.Equal(Start, stats.Snapshot().LastEventAt);
     }
 }
+
+public sealed class ActiveVisitorsTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_visitor_counts_once_at_their_last_visit_and_leaves_the_window_after_it()
+    {
+        var active = new ActiveVisitors(TimeSpan.FromMinutes(30));
+        active.Seen(1, Now.AddMinutes(-10), Now);
+        active.Seen(1, Now.AddMinutes(-1), Now);   // moves visitor 1 into "now"
+        active.Seen(1, Now.AddMinutes(-20), Now);  // an older, late event changes nothing
+        active.Seen(2, Now.AddMinutes(-7), Now);
+        active.Seen(3, Now.AddMinutes(-31), Now);  // outside the horizon: ignored
+        active.Seen(4, Now.AddSeconds(5), Now);    // in the future: ignored
+
+        Assert.Equal(1, active.Count(TimeSpan.FromMinutes(5), Now));
+        Assert.Equal(2, active.Count(TimeSpan.FromMinutes(30), Now));
+        Assert.Equal(2, active.Tracked);
+
+        var later = Now.AddMinutes(25); // visitor 1 was seen 26 min ago, visitor 2 32 min ago
+        Assert.Equal(0, active.Count(TimeSpan.FromMinutes(5), later));
+        Assert.Equal(1, active.Count(TimeSpan.FromMinutes(30), later));
+        Assert.Equal(1, active.Tracked); // pruned
+    }
+
+    [Fact]
+    public void The_tracking_bound_is_respected()
+    {
+        var active = new ActiveVisitors(TimeSpan.FromMinutes(30), maxVisitors: 2);
+        for (ulong v = 0; v < 5; v++)
+        {
+            active.Seen(v, Now, Now);
+        }
+
+        Assert.Equal(2, active.Count(TimeSpan.FromMinutes(5), Now));
+    }
+}
