@@ -32,6 +32,10 @@ public static class ConsumerExtensions
                 settings.Config.TryAdd("enable.auto.commit", "true");
                 settings.Config.TryAdd("auto.commit.interval.ms", "1000");
                 settings.Config.TryAdd("fetch.wait.max.ms", "50");
+                // Marshal only the headers besides key and value: the topic name (a string per message)
+                // and the timestamp are not needed (one topic; hit time is in the line), and skipping them
+                // took a bare consumer from ~170k to ~330k messages/s here. Positions use Kafka:Topic.
+                settings.Config.TryAdd("dotnet.consumer.consume.result.fields", "headers");
             },
             (sp, consumer) =>
             {

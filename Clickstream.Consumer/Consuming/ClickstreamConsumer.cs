@@ -36,13 +36,19 @@ public sealed partial class ClickstreamConsumer(
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
     private readonly DeduplicationWindow _seen = new(options.Value.DeduplicationWindow);
+    private readonly StringPool _strings = new(); // the apply thread's
+
     private long _nextLagCheck;
 
     // Consume thread → bounded buffer → apply thread: the client's per-message cost and ours run on
-    // two cores instead of one. Full buffer: the consume thread waits (back-pressure, nothing dropped).
-    private const int BufferSize = 8_192;
-    private readonly Channel<ConsumeResult<byte[]?, byte[]>> _buffer = Channel.CreateBounded<ConsumeResult<byte[]?, byte[]>>(
-        new BoundedChannelOptions(BufferSize) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
+    // two cores instead of one. Messages travel in batches (up to BatchSize, or what arrived within
+    // BatchLinger), so the apply thread is woken per batch, not per message. Full buffer: the consume
+    // thread waits (back-pressure, nothing dropped).
+    private const int BatchSize = 512;
+    private const int BufferedBatches = 32;
+    private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(5);
+    private readonly Channel<List<ConsumeResult<byte[]?, byte[]>>> _buffer = Channel.CreateBounded<List<ConsumeResult<byte[]?, byte[]>>>(
+        new BoundedChannelOptions(BufferedBatches) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -55,6 +61,8 @@ public sealed partial class ClickstreamConsumer(
     {
         consumer.Subscribe(settings.Topic);
         LogSubscribed(settings.Topic, options.Value.ReplayOnStart);
+        var batch = new List<ConsumeResult<byte[]?, byte[]>>(BatchSize);
+        var batchStarted = 0L;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -62,7 +70,8 @@ public sealed partial class ClickstreamConsumer(
                 ConsumeResult<byte[]?, byte[]>? result;
                 try
                 {
-                    result = consumer.Consume(TimeSpan.FromMilliseconds(250));
+                    // Block only when nothing waits to be handed over.
+                    result = consumer.Consume(batch.Count == 0 ? TimeSpan.FromMilliseconds(250) : TimeSpan.Zero);
                 }
                 catch (ConsumeException ex)
                 {
@@ -71,15 +80,20 @@ public sealed partial class ClickstreamConsumer(
                 }
 
                 MeasureLag();
-                if (result is null || result.IsPartitionEOF)
+                if (result is { IsPartitionEOF: false })
                 {
-                    continue;
+                    if (batch.Count == 0)
+                    {
+                        batchStarted = Environment.TickCount64;
+                    }
+
+                    batch.Add(result);
                 }
 
-                pending.Enqueued();
-                if (!_buffer.Writer.TryWrite(result))
+                if (batch.Count >= BatchSize || (batch.Count > 0 && (result is null || Environment.TickCount64 - batchStarted >= BatchLinger.TotalMilliseconds)))
                 {
-                    _buffer.Writer.WriteAsync(result, stoppingToken).AsTask().GetAwaiter().GetResult();
+                    HandOver(batch, stoppingToken);
+                    batch = new List<ConsumeResult<byte[]?, byte[]>>(BatchSize);
                 }
             }
         }
@@ -89,10 +103,29 @@ public sealed partial class ClickstreamConsumer(
         finally
         {
             // Apply what was handed over, store its offsets, then commit and leave the group at once.
+            if (batch.Count > 0 && _buffer.Writer.TryWrite(batch))
+            {
+                pending.Enqueued(batch.Count);
+            }
+
             _buffer.Writer.TryComplete();
             applying.GetAwaiter().GetResult();
             pending.Store(consumer);
             consumer.Close();
+        }
+    }
+
+    /// <summary>
+    /// Counted when handed over: a revocation waits for these to be applied. Messages still in the
+    /// loop's batch are applied afterwards; storing their offsets then fails for a revoked partition,
+    /// so its next owner reads them again (at-least-once).
+    /// </summary>
+    private void HandOver(List<ConsumeResult<byte[]?, byte[]>> batch, CancellationToken stoppingToken)
+    {
+        pending.Enqueued(batch.Count);
+        if (!_buffer.Writer.TryWrite(batch))
+        {
+            _buffer.Writer.WriteAsync(batch, stoppingToken).AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -101,29 +134,39 @@ public sealed partial class ClickstreamConsumer(
         var reader = _buffer.Reader;
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (reader.TryRead(out var result))
+            while (reader.TryRead(out var batch))
             {
-                try
+                foreach (var result in batch)
                 {
-                    Apply(result, stoppingToken);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    // Stopping while the sink was full: the event counted, its sink line is lost.
+                    // The client does not marshal the topic name (see AddClickstreamConsumer): one topic, ours.
+                    var position = new TopicPartitionOffset(settings.Topic, result.Partition, result.Offset);
+                    try
+                    {
+                        Apply(result, position, stoppingToken);
+                    }
+                    catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                    {
+                        // Stopping while the sink was full: the event counted, its sink line is lost.
+                    }
+
+                    if (pending.Applied(position))
+                    {
+                        pending.Store(consumer);
+                    }
                 }
 
-                if (pending.Applied(result.TopicPartitionOffset) || reader.Count == 0)
+                if (reader.Count == 0)
                 {
-                    pending.Store(consumer);
+                    pending.Store(consumer); // caught up: nothing applied stays unstored
                 }
             }
         }
     }
 
-    private void Apply(ConsumeResult<byte[]?, byte[]> result, CancellationToken cancellationToken)
+    private void Apply(ConsumeResult<byte[]?, byte[]> result, TopicPartitionOffset position, CancellationToken cancellationToken)
     {
-        using var activity = StartApplyActivity(result);
-        CheckForGap(result.TopicPartitionOffset);
+        using var activity = StartApplyActivity(result, position);
+        CheckForGap(position);
         if (result.Message.Headers?.TryGetLastBytes(EventIdHeader, out var id) == true && !_seen.TryAdd(id))
         {
             stats.DuplicateDropped();
@@ -133,7 +176,7 @@ public sealed partial class ClickstreamConsumer(
         }
 
         var value = result.Message.Value;
-        var click = value is not null ? ClickEvent.Parse(value) : null;
+        var click = value is not null ? ClickEvent.Parse(value, _strings) : null;
         if (click is null)
         {
             stats.MalformedSkipped();
@@ -144,19 +187,17 @@ public sealed partial class ClickstreamConsumer(
         }
 
         stats.Apply(click);
-        recent.Add(new RecentEvent(click.Time, click.Remote, click.Method, click.Path, click.Code, click.Referer, click.Agent,
-            result.Partition.Value, result.Offset.Value));
-        if (sink.Enabled && !gaps.IsReplay(result.TopicPartitionOffset))
+        recent.Add(value!, result.Partition.Value, result.Offset.Value);
+        if (sink.Enabled && !gaps.IsReplay(position))
         {
             sink.Write(value!, cancellationToken);
         }
 
-        var hitTime = click.Time ?? result.Message.Timestamp.UtcDateTime;
-        metrics.Applied(result.Partition.Value, time.GetUtcNow() - hitTime);
+        metrics.Applied(result.Partition.Value, click.Time is { } hitTime ? time.GetUtcNow() - hitTime : null);
     }
 
     /// <summary>The "apply" span continues the shipper's trace; nothing is parsed or allocated when nobody listens.</summary>
-    private static Activity? StartApplyActivity(ConsumeResult<byte[]?, byte[]> result)
+    private static Activity? StartApplyActivity(ConsumeResult<byte[]?, byte[]> result, TopicPartitionOffset position)
     {
         if (!Source.HasListeners())
         {
@@ -173,7 +214,7 @@ public sealed partial class ClickstreamConsumer(
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", "kafka");
-            activity.SetTag("messaging.destination.name", result.Topic);
+            activity.SetTag("messaging.destination.name", position.Topic);
             activity.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             activity.SetTag("messaging.kafka.offset", result.Offset.Value);
         }

@@ -20,8 +20,8 @@ public sealed class PendingOffsets
     private long _enqueued;
     private long _applied;
 
-    /// <summary>Consume thread: one more message handed to the apply thread.</summary>
-    public void Enqueued() => Interlocked.Increment(ref _enqueued);
+    /// <summary>Consume thread: messages handed to the apply thread.</summary>
+    public void Enqueued(int count) => Interlocked.Add(ref _enqueued, count);
 
     /// <summary>Apply thread: a message was applied (or skipped); true when a batch is due.</summary>
     public bool Applied(TopicPartitionOffset position)

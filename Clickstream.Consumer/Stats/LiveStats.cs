@@ -101,9 +101,8 @@ public sealed class LiveStats(TimeProvider time)
                 _freshnessNext = (_freshnessNext + 1) % FreshnessSamples;
             }
 
-            if (Present(e.Cookie) is { } cookie)
+            if ((e.VisitorHash ?? (Present(e.Cookie) is { } cookie ? UniqueCounter.Hash(cookie) : null)) is { } hash)
             {
-                var hash = UniqueCounter.Hash(cookie);
                 _visitors.Add(hash);
                 _active.Seen(hash, at, now);
             }
