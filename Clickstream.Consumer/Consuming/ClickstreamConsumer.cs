@@ -48,16 +48,39 @@ public sealed partial class ClickstreamConsumer(
     private const int BufferedBatches = 32;
     private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(5);
     private readonly Channel<List<ConsumeResult<byte[]?, byte[]>>> _buffer = Channel.CreateBounded<List<ConsumeResult<byte[]?, byte[]>>>(
-        new BoundedChannelOptions(BufferedBatches) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
+        new BoundedChannelOptions(BufferedBatches)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+            AllowSynchronousContinuations = true,
+        });
 
+    // Both loops block, so each has a thread of its own: on a 2-core box the thread pool starts with two
+    // threads, and two loops parked on them starve everything else (and each other's wake-ups).
+    // Synchronous continuations let each side wake the other directly, without the pool.
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var applying = Task.Run(() => ApplyLoopAsync(stoppingToken), CancellationToken.None);
-        // A blocking loop belongs on its own thread, not in an async method.
-        return Task.Run(() => ConsumeLoop(applying, stoppingToken), CancellationToken.None);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var applyThread = new Thread(() => ApplyLoop(stoppingToken)) { IsBackground = true, Name = "clickstream-apply" };
+        var consumeThread = new Thread(() =>
+        {
+            try
+            {
+                ConsumeLoop(applyThread, stoppingToken);
+                done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        }) { IsBackground = true, Name = "clickstream-consume" };
+        applyThread.Start();
+        consumeThread.Start();
+        return done.Task;
     }
 
-    private void ConsumeLoop(Task applying, CancellationToken stoppingToken)
+    private void ConsumeLoop(Thread applying, CancellationToken stoppingToken)
     {
         consumer.Subscribe(settings.Topic);
         LogSubscribed(settings.Topic, options.Value.ReplayOnStart);
@@ -109,7 +132,7 @@ public sealed partial class ClickstreamConsumer(
             }
 
             _buffer.Writer.TryComplete();
-            applying.GetAwaiter().GetResult();
+            applying.Join();
             pending.Store(consumer);
             consumer.Close();
         }
@@ -129,10 +152,10 @@ public sealed partial class ClickstreamConsumer(
         }
     }
 
-    private async Task ApplyLoopAsync(CancellationToken stoppingToken)
+    private void ApplyLoop(CancellationToken stoppingToken)
     {
         var reader = _buffer.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        while (reader.TryPeek(out _) || reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {
             while (reader.TryRead(out var batch))
             {
@@ -147,6 +170,13 @@ public sealed partial class ClickstreamConsumer(
                     catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                     {
                         // Stopping while the sink was full: the event counted, its sink line is lost.
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // A bug on one message must not become a crash loop: count it, log where it is, go on.
+                        stats.MalformedSkipped();
+                        metrics.Malformed();
+                        LogApplyFailed(ex, position.Partition.Value, position.Offset.Value);
                     }
 
                     if (pending.Applied(position))
@@ -264,6 +294,9 @@ public sealed partial class ClickstreamConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a malformed message at partition {Partition} offset {Offset}")]
     private partial void LogMalformed(int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying the message at partition {Partition} offset {Offset} failed; skipped")]
+    private partial void LogApplyFailed(Exception exception, int partition, long offset);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition} jumped from offset {Expected} to {Offset}: the broker dropped events before they were read")]
     private partial void LogLost(int partition, long expected, long offset);
