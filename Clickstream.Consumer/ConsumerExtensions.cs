@@ -32,6 +32,10 @@ public static class ConsumerExtensions
                 settings.Config.TryAdd("enable.auto.commit", "true");
                 settings.Config.TryAdd("auto.commit.interval.ms", "1000");
                 settings.Config.TryAdd("fetch.wait.max.ms", "50");
+                // Marshal only the headers besides key and value: the topic name (a string per message)
+                // and the timestamp are not needed (one topic; hit time is in the line), and skipping them
+                // took a bare consumer from ~170k to ~330k messages/s here. Positions use Kafka:Topic.
+                settings.Config.TryAdd("dotnet.consumer.consume.result.fields", "headers");
             },
             (sp, consumer) =>
             {
@@ -42,7 +46,8 @@ public static class ConsumerExtensions
                 consumer.SetPartitionsAssignedHandler((c, partitions) => StartingOffsets(c, partitions, gaps, replay));
                 consumer.SetPartitionsRevokedHandler((c, partitions) =>
                 {
-                    // Hand over what was applied, so the next owner starts after it.
+                    // Finish applying what was handed over and store it, so the next owner starts after it.
+                    pending.WaitUntilApplied(TimeSpan.FromSeconds(30));
                     pending.Store(c, partitions.Select(p => p.TopicPartition));
                     foreach (var p in partitions)
                     {

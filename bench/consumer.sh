@@ -99,7 +99,7 @@ while :; do
   if [ -z "$first" ] && [ "$n" -gt 0 ]; then first=$(now_ns); first_count=$n; fi
   [ "$n" -ge "$events" ] && break
   [ "$(date +%s)" -lt "$deadline" ] || { echo "ours: only $n of $events after 300 s"; exit 1; }
-  sleep 0.02
+  sleep 0.1
 done
 t_end=$(now_ns)
 curl -sf "http://127.0.0.1:$cport/api/stats" > "$out/stats.json"

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Threading.Channels;
 using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
 using Clickstream.ServiceDefaults.Kafka;
@@ -12,7 +13,9 @@ namespace Clickstream.Consumer.Consuming;
 /// The consume loop: at-least-once (an offset is stored only after its event was applied; the client
 /// commits stored offsets), duplicates dropped by the shipper's event id, malformed messages counted
 /// and skipped, gaps in offsets (the broker dropped data we had not read) counted as lost, each apply
-/// traced as a child of the shipper's span, and per-partition lag measured once a second.
+/// traced as a child of the shipper's span, and per-partition lag measured once a second. Two threads:
+/// the consume thread only polls the client and hands messages over a bounded buffer; the apply thread
+/// deduplicates, parses, aggregates and stores offsets (<see cref="PendingOffsets"/>).
 /// </summary>
 public sealed partial class ClickstreamConsumer(
     IConsumer<byte[]?, byte[]> consumer,
@@ -33,16 +36,59 @@ public sealed partial class ClickstreamConsumer(
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
     private readonly DeduplicationWindow _seen = new(options.Value.DeduplicationWindow);
+    private readonly StringPool _strings = new(); // the consume thread's: it parses, the apply thread applies
+
+    /// <summary>A message and its parsed line (null: malformed), as handed to the apply thread.</summary>
+    private readonly record struct Received(ConsumeResult<byte[]?, byte[]> Result, ClickEvent? Click);
+
     private long _nextLagCheck;
 
-    // A blocking loop belongs on its own thread, not in an async method.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Run(() => ConsumeLoop(stoppingToken), CancellationToken.None);
+    // Consume thread → bounded buffer → apply thread: the client's per-message cost and ours run on
+    // two cores instead of one. Messages travel in batches (up to BatchSize, or what arrived within
+    // BatchLinger), so the apply thread is woken per batch, not per message. Full buffer: the consume
+    // thread waits (back-pressure, nothing dropped).
+    private const int BatchSize = 512;
+    private const int BufferedBatches = 32;
+    private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(5);
+    private readonly Channel<List<Received>> _buffer = Channel.CreateBounded<List<Received>>(
+        new BoundedChannelOptions(BufferedBatches)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+            AllowSynchronousContinuations = true,
+        });
 
-    private void ConsumeLoop(CancellationToken stoppingToken)
+    // Both loops block, so each has a thread of its own: on a 2-core box the thread pool starts with two
+    // threads, and two loops parked on them starve everything else (and each other's wake-ups).
+    // Synchronous continuations let each side wake the other directly, without the pool.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var applyThread = new Thread(() => ApplyLoop(stoppingToken)) { IsBackground = true, Name = "clickstream-apply" };
+        var consumeThread = new Thread(() =>
+        {
+            try
+            {
+                ConsumeLoop(applyThread, stoppingToken);
+                done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        }) { IsBackground = true, Name = "clickstream-consume" };
+        applyThread.Start();
+        consumeThread.Start();
+        return done.Task;
+    }
+
+    private void ConsumeLoop(Thread applying, CancellationToken stoppingToken)
     {
         consumer.Subscribe(settings.Topic);
         LogSubscribed(settings.Topic, options.Value.ReplayOnStart);
+        var batch = new List<Received>(BatchSize);
+        var batchStarted = 0L;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -50,7 +96,8 @@ public sealed partial class ClickstreamConsumer(
                 ConsumeResult<byte[]?, byte[]>? result;
                 try
                 {
-                    result = consumer.Consume(TimeSpan.FromMilliseconds(250));
+                    // Block only when nothing waits to be handed over.
+                    result = consumer.Consume(batch.Count == 0 ? TimeSpan.FromMilliseconds(250) : TimeSpan.Zero);
                 }
                 catch (ConsumeException ex)
                 {
@@ -58,18 +105,22 @@ public sealed partial class ClickstreamConsumer(
                     continue;
                 }
 
-                if (result is null || result.IsPartitionEOF)
+                MeasureLag();
+                if (result is { IsPartitionEOF: false })
                 {
-                    pending.Store(consumer); // idle: nothing is left unstored
-                    MeasureLag();
-                    continue;
+                    if (batch.Count == 0)
+                    {
+                        batchStarted = Environment.TickCount64;
+                    }
+
+                    // Parsing here splits the per-message work about evenly between the two threads.
+                    batch.Add(new Received(result, result.Message.Value is { } value ? ClickEvent.Parse(value, _strings) : null));
                 }
 
-                Apply(result, stoppingToken);
-                if (pending.Applied(result.TopicPartitionOffset))
+                if (batch.Count >= BatchSize || (batch.Count > 0 && (result is null || Environment.TickCount64 - batchStarted >= BatchLinger.TotalMilliseconds)))
                 {
-                    pending.Store(consumer);
-                    MeasureLag();
+                    HandOver(batch, stoppingToken);
+                    batch = new List<Received>(BatchSize);
                 }
             }
         }
@@ -78,16 +129,78 @@ public sealed partial class ClickstreamConsumer(
         }
         finally
         {
+            // Apply what was handed over, store its offsets, then commit and leave the group at once.
+            if (batch.Count > 0 && _buffer.Writer.TryWrite(batch))
+            {
+                pending.Enqueued(batch.Count);
+            }
+
+            _buffer.Writer.TryComplete();
+            applying.Join();
             pending.Store(consumer);
-            // Commits what was stored and leaves the group at once, instead of waiting out the session.
             consumer.Close();
         }
     }
 
-    private void Apply(ConsumeResult<byte[]?, byte[]> result, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counted when handed over: a revocation waits for these to be applied. Messages still in the
+    /// loop's batch are applied afterwards; storing their offsets then fails for a revoked partition,
+    /// so its next owner reads them again (at-least-once).
+    /// </summary>
+    private void HandOver(List<Received> batch, CancellationToken stoppingToken)
     {
-        using var activity = StartApplyActivity(result);
-        CheckForGap(result.TopicPartitionOffset);
+        pending.Enqueued(batch.Count);
+        if (!_buffer.Writer.TryWrite(batch))
+        {
+            _buffer.Writer.WriteAsync(batch, stoppingToken).AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private void ApplyLoop(CancellationToken stoppingToken)
+    {
+        var reader = _buffer.Reader;
+        while (reader.TryPeek(out _) || reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
+        {
+            while (reader.TryRead(out var batch))
+            {
+                foreach (var (result, click) in batch)
+                {
+                    // The client does not marshal the topic name (see AddClickstreamConsumer): one topic, ours.
+                    var position = new TopicPartitionOffset(settings.Topic, result.Partition, result.Offset);
+                    try
+                    {
+                        Apply(result, click, position, stoppingToken);
+                    }
+                    catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                    {
+                        // Stopping while the sink was full: the event counted, its sink line is lost.
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // A bug on one message must not become a crash loop: count it, log where it is, go on.
+                        stats.MalformedSkipped();
+                        metrics.Malformed();
+                        LogApplyFailed(ex, position.Partition.Value, position.Offset.Value);
+                    }
+
+                    if (pending.Applied(position))
+                    {
+                        pending.Store(consumer);
+                    }
+                }
+
+                if (reader.Count == 0)
+                {
+                    pending.Store(consumer); // caught up: nothing applied stays unstored
+                }
+            }
+        }
+    }
+
+    private void Apply(ConsumeResult<byte[]?, byte[]> result, ClickEvent? click, TopicPartitionOffset position, CancellationToken cancellationToken)
+    {
+        using var activity = StartApplyActivity(result, position);
+        CheckForGap(position);
         if (result.Message.Headers?.TryGetLastBytes(EventIdHeader, out var id) == true && !_seen.TryAdd(id))
         {
             stats.DuplicateDropped();
@@ -97,7 +210,6 @@ public sealed partial class ClickstreamConsumer(
         }
 
         var value = result.Message.Value;
-        var click = value is not null ? ClickEvent.Parse(value) : null;
         if (click is null)
         {
             stats.MalformedSkipped();
@@ -108,19 +220,17 @@ public sealed partial class ClickstreamConsumer(
         }
 
         stats.Apply(click);
-        recent.Add(new RecentEvent(click.Time, click.Remote, click.Method, click.Path, click.Code, click.Referer, click.Agent,
-            result.Partition.Value, result.Offset.Value));
-        if (sink.Enabled && !gaps.IsReplay(result.TopicPartitionOffset))
+        recent.Add(value!, result.Partition.Value, result.Offset.Value);
+        if (sink.Enabled && !gaps.IsReplay(position))
         {
             sink.Write(value!, cancellationToken);
         }
 
-        var hitTime = click.Time ?? result.Message.Timestamp.UtcDateTime;
-        metrics.Applied(result.Partition.Value, time.GetUtcNow() - hitTime);
+        metrics.Applied(result.Partition.Value, click.Time is { } hitTime ? time.GetUtcNow() - hitTime : null);
     }
 
     /// <summary>The "apply" span continues the shipper's trace; nothing is parsed or allocated when nobody listens.</summary>
-    private static Activity? StartApplyActivity(ConsumeResult<byte[]?, byte[]> result)
+    private static Activity? StartApplyActivity(ConsumeResult<byte[]?, byte[]> result, TopicPartitionOffset position)
     {
         if (!Source.HasListeners())
         {
@@ -137,7 +247,7 @@ public sealed partial class ClickstreamConsumer(
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", "kafka");
-            activity.SetTag("messaging.destination.name", result.Topic);
+            activity.SetTag("messaging.destination.name", position.Topic);
             activity.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             activity.SetTag("messaging.kafka.offset", result.Offset.Value);
         }
@@ -156,7 +266,7 @@ public sealed partial class ClickstreamConsumer(
         }
     }
 
-    /// <summary>Once a second: high watermark (cached by the client from fetch responses) minus our position.</summary>
+    /// <summary>Once a second, on the consume thread: high watermark (cached by the client from fetch responses) minus our position.</summary>
     private void MeasureLag()
     {
         var now = Environment.TickCount64;
@@ -187,6 +297,9 @@ public sealed partial class ClickstreamConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a malformed message at partition {Partition} offset {Offset}")]
     private partial void LogMalformed(int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying the message at partition {Partition} offset {Offset} failed; skipped")]
+    private partial void LogApplyFailed(Exception exception, int partition, long offset);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition} jumped from offset {Expected} to {Offset}: the broker dropped events before they were read")]
     private partial void LogLost(int partition, long expected, long offset);

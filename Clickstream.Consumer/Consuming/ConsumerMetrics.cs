@@ -29,10 +29,14 @@ public sealed class ConsumerMetrics
             "Per assigned partition: high watermark minus the next offset this consumer applies.");
     }
 
-    public void Applied(int partition, TimeSpan freshness)
+    /// <summary>An applied event; <paramref name="freshness"/> is null when the line had no time.</summary>
+    public void Applied(int partition, TimeSpan? freshness)
     {
         _applied.Add(1);
-        _freshness.Record(freshness.TotalMilliseconds, new KeyValuePair<string, object?>(PartitionTag, partition));
+        if (freshness is { } f && _freshness.Enabled)
+        {
+            _freshness.Record(f.TotalMilliseconds, new KeyValuePair<string, object?>(PartitionTag, partition));
+        }
     }
 
     public void Duplicate() => _duplicates.Add(1);

@@ -7,9 +7,19 @@ namespace Clickstream.Consumer.Stats;
 public sealed record ClickEvent(string? Remote, DateTimeOffset? Time, string? Method, string? Path, string? Code,
     string? Referer, string? Agent, string? Cookie)
 {
-    /// <summary>Reads one access-log line; null when it is not a JSON object.</summary>
-    public static ClickEvent? Parse(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// The visitor as <see cref="UniqueCounter.Hash"/> of the cookie, set by the parser straight from the
+    /// line's bytes (the cookie string itself is then not created); null: derive it from <see cref="Cookie"/>.
+    /// </summary>
+    public ulong? VisitorHash { get; init; }
+
+    /// <summary>
+    /// Reads one access-log line; null when it is not a JSON object. With a <paramref name="pool"/>,
+    /// repeating values share strings and the cookie is only hashed.
+    /// </summary>
+    public static ClickEvent? Parse(ReadOnlySpan<byte> json, StringPool? pool = null)
     {
+        ulong? visitorHash = null;
         string? remote = null, method = null, path = null, code = null, referer = null, agent = null, cookie = null;
         DateTimeOffset? time = null;
         try
@@ -37,17 +47,27 @@ public sealed record ClickEvent(string? Remote, DateTimeOffset? Time, string? Me
                     case var n when n.SequenceEqual("time"u8):
                         time = reader.ValueIsEscaped ? ParseTime(System.Text.Encoding.UTF8.GetBytes(reader.GetString()!)) : ParseTime(reader.ValueSpan);
                         break;
-                    case var n when n.SequenceEqual("method"u8): method = reader.GetString(); break;
-                    case var n when n.SequenceEqual("path"u8): path = reader.GetString(); break;
-                    case var n when n.SequenceEqual("code"u8): code = reader.GetString(); break;
-                    case var n when n.SequenceEqual("referer"u8): referer = reader.GetString(); break;
-                    case var n when n.SequenceEqual("agent"u8): agent = reader.GetString(); break;
-                    case var n when n.SequenceEqual("cookie"u8): cookie = reader.GetString(); break;
+                    case var n when n.SequenceEqual("method"u8): method = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual("path"u8): path = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual("code"u8): code = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual("referer"u8): referer = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual("agent"u8): agent = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual("cookie"u8):
+                        if (pool is not null && !reader.ValueIsEscaped && !reader.HasValueSequence)
+                        {
+                            visitorHash = reader.ValueSpan is { Length: > 0 } c && !c.SequenceEqual("-"u8) ? UniqueCounter.Hash(c) : null;
+                        }
+                        else
+                        {
+                            cookie = reader.GetString();
+                        }
+
+                        break;
                 }
             }
 
             return reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0
-                ? new ClickEvent(remote, time, method, path, code, referer, agent, cookie)
+                ? new ClickEvent(remote, time, method, path, code, referer, agent, cookie) { VisitorHash = visitorHash }
                 : null;
         }
         catch (JsonException)

@@ -50,7 +50,7 @@ public sealed class LiveStats(TimeProvider time)
 
     private readonly Lock _gate = new();
     private readonly UniqueCounter _visitors = new();
-    private readonly Dictionary<ulong, long> _lastSeen = [];
+    private readonly ActiveVisitors _active = new(LongWindow, MaxActiveVisitors);
     private readonly TimeBuckets _perSecond = new(SecondsKept + 1, TimeSpan.FromSeconds(1));
     private readonly TimeBuckets _perMinute = new(MinutesKept, TimeSpan.FromMinutes(1));
     private readonly TopCounter _paths = new();
@@ -101,14 +101,10 @@ public sealed class LiveStats(TimeProvider time)
                 _freshnessNext = (_freshnessNext + 1) % FreshnessSamples;
             }
 
-            if (Present(e.Cookie) is { } cookie)
+            if ((e.VisitorHash ?? (Present(e.Cookie) is { } cookie ? UniqueCounter.Hash(cookie) : null)) is { } hash)
             {
-                var hash = UniqueCounter.Hash(cookie);
                 _visitors.Add(hash);
-                if (now - at < LongWindow && (_lastSeen.Count < MaxActiveVisitors || _lastSeen.ContainsKey(hash)))
-                {
-                    _lastSeen[hash] = Math.Max(_lastSeen.GetValueOrDefault(hash), at.UtcTicks);
-                }
+                _active.Seen(hash, at, now);
             }
 
             if (Present(e.Path) is { } path)
@@ -150,7 +146,7 @@ public sealed class LiveStats(TimeProvider time)
             // The rate counts full seconds only: the current one is still filling.
             var lastSeconds = _perSecond.Last(RateWindowSeconds + 1, now);
             var rate = (double)lastSeconds.Take(RateWindowSeconds).Sum() / RateWindowSeconds;
-            var (active5, active30) = ActiveVisitors(now);
+            var (active5, active30) = (_active.Count(NowWindow, now), _active.Count(LongWindow, now));
             var (p50, p99) = Freshness(now);
             return new StatsSnapshot(
                 _total, rate, _visitors.Count, _visitors.IsExact, _visitors.StandardError,
@@ -163,32 +159,6 @@ public sealed class LiveStats(TimeProvider time)
                 _codes.Top(TopN), p50, p99,
                 Interlocked.Read(ref _duplicates), Interlocked.Read(ref _malformed), Interlocked.Read(ref _lost), _lastEventAt, now);
         }
-    }
-
-    private (long Five, long Thirty) ActiveVisitors(DateTimeOffset now)
-    {
-        var fiveAgo = (now - NowWindow).UtcTicks;
-        var thirtyAgo = (now - LongWindow).UtcTicks;
-        long five = 0;
-        List<ulong>? expired = null;
-        foreach (var (visitor, seen) in _lastSeen)
-        {
-            if (seen <= thirtyAgo)
-            {
-                (expired ??= []).Add(visitor);
-            }
-            else if (seen > fiveAgo)
-            {
-                five++;
-            }
-        }
-
-        foreach (var visitor in expired ?? [])
-        {
-            _lastSeen.Remove(visitor);
-        }
-
-        return (five, _lastSeen.Count);
     }
 
     private (double? P50, double? P99) Freshness(DateTimeOffset now)

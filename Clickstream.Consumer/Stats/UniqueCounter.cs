@@ -1,5 +1,5 @@
 using System.IO.Hashing;
-using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Clickstream.Consumer.Stats;
 
@@ -30,5 +30,13 @@ public sealed class UniqueCounter(int exactLimit = 100_000, int precision = 14)
         }
     }
 
-    public static ulong Hash(string key) => XxHash64.HashToUInt64(MemoryMarshal.AsBytes(key.AsSpan()));
+    /// <summary>XxHash64 of the key's UTF-8 bytes, so a cookie hashed from the raw line matches its string.</summary>
+    public static ulong Hash(string key)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
+        Span<byte> bytes = max <= 512 ? stackalloc byte[max] : new byte[max];
+        return Hash(bytes[..Encoding.UTF8.GetBytes(key, bytes)]);
+    }
+
+    public static ulong Hash(ReadOnlySpan<byte> utf8) => XxHash64.HashToUInt64(utf8);
 }

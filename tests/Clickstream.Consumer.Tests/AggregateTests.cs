@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Text;
 using Clickstream.Consumer.Stats;
 using Microsoft.Extensions.Time.Testing;
 
@@ -120,12 +121,14 @@ public sealed class AggregateTests
         var recent = new RecentEvents(capacity: 3);
         for (var i = 0; i < 5; i++)
         {
-            recent.Add(new RecentEvent(Start, $"10.1.2.{i}", "GET", $"/i?n={i}", "200", "-", "curl", 0, i));
+            recent.Add(Encoding.UTF8.GetBytes($$"""{"remote":"10.1.2.{{i}}","time":"2026-11-24T12:00:00+00:00","method":"GET","path":"/i?n={{i}}","code":"200"}"""), 0, i);
         }
 
         var last = recent.Last(50, showRemoteAddresses: false);
         Assert.Equal(["/i?n=4", "/i?n=3", "/i?n=2"], last.Select(e => e.Path));
         Assert.All(last, e => Assert.Equal("10.1.2.0", e.Remote));
+        Assert.Equal([4L, 3L, 2L], last.Select(e => e.Offset));
+        Assert.Equal(Start, last[0].Time);
         Assert.Equal("10.1.2.4", recent.Last(1, showRemoteAddresses: true).Single().Remote);
         Assert.Equal("2001:db8:aa::", RecentEvents.Anonymize("2001:db8:aa:bb::1"));
         Assert.Equal("(hidden)", RecentEvents.Anonymize("not-an-ip"));
@@ -149,5 +152,66 @@ public sealed class AggregateTests
         var stats = new LiveStats(time);
         stats.Apply(new ClickEvent("1.1.1.1", null, "GET", "/i", "200", "-", "curl", "-"));
         Assert.Equal(Start, stats.Snapshot().LastEventAt);
+    }
+}
+
+public sealed class ActiveVisitorsTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_visitor_counts_once_at_their_last_visit_and_leaves_the_window_after_it()
+    {
+        var active = new ActiveVisitors(TimeSpan.FromMinutes(30));
+        active.Seen(1, Now.AddMinutes(-10), Now);
+        active.Seen(1, Now.AddMinutes(-1), Now);   // moves visitor 1 into "now"
+        active.Seen(1, Now.AddMinutes(-20), Now);  // an older, late event changes nothing
+        active.Seen(2, Now.AddMinutes(-7), Now);
+        active.Seen(3, Now.AddMinutes(-31), Now);  // outside the horizon: ignored
+        active.Seen(4, Now.AddSeconds(5), Now);    // in the future: ignored
+
+        Assert.Equal(1, active.Count(TimeSpan.FromMinutes(5), Now));
+        Assert.Equal(2, active.Count(TimeSpan.FromMinutes(30), Now));
+        Assert.Equal(2, active.Tracked);
+
+        var later = Now.AddMinutes(25); // visitor 1 was seen 26 min ago, visitor 2 32 min ago
+        Assert.Equal(0, active.Count(TimeSpan.FromMinutes(5), later));
+        Assert.Equal(1, active.Count(TimeSpan.FromMinutes(30), later));
+        Assert.Equal(1, active.Tracked); // pruned
+    }
+
+    [Fact]
+    public void The_tracking_bound_is_respected()
+    {
+        var active = new ActiveVisitors(TimeSpan.FromMinutes(30), maxVisitors: 2);
+        for (ulong v = 0; v < 5; v++)
+        {
+            active.Seen(v, Now, Now);
+        }
+
+        Assert.Equal(2, active.Count(TimeSpan.FromMinutes(5), Now));
+    }
+}
+
+public sealed class StringPoolTests
+{
+    [Fact]
+    public void Repeated_values_share_one_string_up_to_the_bound()
+    {
+        var pool = new StringPool(maxStrings: 1);
+        var line = """{"a":"Mozilla/5.0","b":"Mozilla/5.0","c":"other","d":"caf\u00e9"}"""u8.ToArray();
+        var reader = new System.Text.Json.Utf8JsonReader(line);
+        var values = new List<string>();
+        while (reader.Read())
+        {
+            if (reader.TokenType == System.Text.Json.JsonTokenType.String)
+            {
+                values.Add(pool.Get(ref reader));
+            }
+        }
+
+        Assert.Equal(["Mozilla/5.0", "Mozilla/5.0", "other", "café"], values);
+        Assert.Same(values[0], values[1]);
+        Assert.Equal(1, pool.Count);
     }
 }

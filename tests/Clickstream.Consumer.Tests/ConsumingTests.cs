@@ -45,6 +45,13 @@ public sealed class ConsumingTests
         Assert.Equal("3dfd6da7ee3f1d1f5f9700cc248f62bf", click.Cookie);
         Assert.Equal(new DateTimeOffset(2020, 11, 16, 8, 31, 47, TimeSpan.Zero), click.Time);
 
+        // With a string pool the cookie is hashed from the bytes, the same hash as from its string.
+        var pooled = ClickEvent.Parse(Encoding.UTF8.GetBytes(
+            """{"path":"/i?param=testing","agent":"curl/7.58.0","cookie":"3dfd6da7ee3f1d1f5f9700cc248f62bf"}"""), new StringPool());
+        Assert.Equal(UniqueCounter.Hash("3dfd6da7ee3f1d1f5f9700cc248f62bf"), pooled?.VisitorHash);
+        Assert.Equal("/i?param=testing", pooled?.Path);
+        Assert.Null(ClickEvent.Parse("""{"cookie":"-"}"""u8, new StringPool())?.VisitorHash);
+
         Assert.Null(ClickEvent.Parse("not json"u8));
         Assert.Null(ClickEvent.Parse("[1,2]"u8));
         Assert.Null(ClickEvent.Parse("{\"path\":"u8));
