@@ -10,8 +10,9 @@
 #
 # On a shared machine req/s follows whatever else runs on the server's core (nginx's single worker suffers most
 # when it is descheduled); cpu_us/req, the server's own CPU time per answered request, is the steadier figure.
-# Measured 2026-11-27 on the shared 2-core box (load average 10-12): nginx 15-16 us/req, ours 24-27 us/req
-# (cpu-time ratio 0.63); req/s medians swung from 0.8x to 2.3x nginx between runs.
+# Measured 2026-11-27 on the shared 2-core box (load average 4-12): nginx 14-16 us/req, ours 20-24 us/req
+# (cpu-time ratio 0.59-0.78); a bare Kestrel GIF endpoint (no OpenTelemetry, no log) 12-16 us/req; the pixel with
+# OTEL_SDK_DISABLED=true ~4-6 us/req less. req/s medians swung from 0.74x to 2.3x nginx between runs.
 #
 # Needs: .NET SDK, nginx (/usr/sbin/nginx), wrk, taskset. Core layout: the server on SERVER_CPU, wrk on WRK_CPU.
 set -euo pipefail
