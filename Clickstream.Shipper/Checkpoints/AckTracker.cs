@@ -7,6 +7,9 @@ namespace Clickstream.Shipper.Checkpoints;
 /// twice, none is skipped.
 /// </summary>
 /// <remarks>
+/// The in-flight window is released here, when lines fold into <see cref="Committed"/>, not at each
+/// acknowledgement: so what was read and not checkpointed (what a restart sends again) never exceeds
+/// the window, even when one slow line holds the checkpoint back while later lines are acknowledged.
 /// The lines in flight sit in a ring in file order, so their end offsets are sorted: an acknowledgement
 /// finds its line by binary search and sets a flag, and the head of the ring folds into
 /// <see cref="Committed"/> while it is acknowledged. No hashing, no allocation per line.
@@ -16,13 +19,17 @@ public sealed class AckTracker
     private readonly Lock _gate = new();
     private long[] _ends = new long[1024];
     private bool[] _acknowledged = new bool[1024];
+    private long[] _windowBytes = new long[1024]; // what the line holds of the in-flight window; -1 when none
+    private readonly Action<int, long>? _released;
     private int _head; // index of the oldest line not folded into Committed
     private int _count;
     private long _lastSent;
     private long _committed;
 
-    public AckTracker(long committed)
+    /// <param name="released">Called (outside the lock) with the lines and bytes of the in-flight window that a commit frees.</param>
+    public AckTracker(long committed, Action<int, long>? released = null)
     {
+        _released = released;
         _committed = committed;
         _lastSent = committed;
     }
@@ -41,8 +48,11 @@ public sealed class AckTracker
         }
     }
 
-    /// <summary>Records a line ending at <paramref name="endOffset"/> as sent. Lines must be recorded in file order.</summary>
-    public void Sent(long endOffset)
+    /// <summary>
+    /// Records a line ending at <paramref name="endOffset"/> as sent; <paramref name="windowBytes"/> is what it
+    /// holds of the in-flight window (-1: none, e.g. a dead-lettered line). Lines must be recorded in file order.
+    /// </summary>
+    public void Sent(long endOffset, long windowBytes = -1)
     {
         lock (_gate)
         {
@@ -59,6 +69,7 @@ public sealed class AckTracker
             var slot = (_head + _count) % _ends.Length;
             _ends[slot] = endOffset;
             _acknowledged[slot] = false;
+            _windowBytes[slot] = windowBytes;
             _count++;
             _lastSent = endOffset;
         }
@@ -67,6 +78,8 @@ public sealed class AckTracker
     /// <summary>Marks the line ending at <paramref name="endOffset"/> as done (acknowledged, or dead-lettered) and advances <see cref="Committed"/> as far as the run allows.</summary>
     public void Acknowledged(long endOffset)
     {
+        var messages = 0;
+        long bytes = 0;
         lock (_gate)
         {
             var index = Find(endOffset);
@@ -79,9 +92,20 @@ public sealed class AckTracker
             while (_count > 0 && _acknowledged[_head])
             {
                 Volatile.Write(ref _committed, _ends[_head]);
+                if (_windowBytes[_head] >= 0)
+                {
+                    messages++;
+                    bytes += _windowBytes[_head];
+                }
+
                 _head = (_head + 1) % _ends.Length;
                 _count--;
             }
+        }
+
+        if (messages > 0)
+        {
+            _released?.Invoke(messages, bytes);
         }
     }
 
@@ -115,14 +139,17 @@ public sealed class AckTracker
     {
         var ends = new long[_ends.Length * 2];
         var acknowledged = new bool[_ends.Length * 2];
+        var windowBytes = new long[_ends.Length * 2];
         for (var i = 0; i < _count; i++)
         {
             ends[i] = _ends[(_head + i) % _ends.Length];
             acknowledged[i] = _acknowledged[(_head + i) % _ends.Length];
+            windowBytes[i] = _windowBytes[(_head + i) % _ends.Length];
         }
 
         _ends = ends;
         _acknowledged = acknowledged;
+        _windowBytes = windowBytes;
         _head = 0;
     }
 }

@@ -1,7 +1,8 @@
 namespace Clickstream.Shipper.Delivery;
 
 /// <summary>
-/// Bounds what is sent and not yet acknowledged, in messages and bytes. When the broker stalls the
+/// Bounds what is read and not yet checkpointable (sent and not acknowledged, or acknowledged behind a
+/// line that is not), in messages and bytes. When the broker stalls the
 /// window fills and readers wait here, so an outage stops reading instead of growing memory.
 /// </summary>
 public sealed class InFlightWindow(int maxMessages, long maxBytes)
@@ -33,12 +34,13 @@ public sealed class InFlightWindow(int maxMessages, long maxBytes)
         return new ValueTask(waiter.Task.WaitAsync(cancellationToken));
     }
 
-    public void Release(long bytes)
+    /// <summary>Frees what <paramref name="messages"/> lines of <paramref name="bytes"/> held (when their checkpoint advanced).</summary>
+    public void Release(int messages, long bytes)
     {
         List<TaskCompletionSource>? ready = null;
         lock (_gate)
         {
-            _messages--;
+            _messages -= messages;
             _bytes -= bytes;
             while (_waiters.TryPeek(out var next) && Fits(next.Bytes))
             {

@@ -81,7 +81,7 @@ public sealed partial class KafkaSender
 
     private void Send(ShipLine line)
     {
-        line.Tracker.Sent(line.EndOffset);
+        line.Tracker.Sent(line.EndOffset, line.Value.Length);
         if (_copyToStdout)
         {
             lock (_stdout)
@@ -234,11 +234,11 @@ public sealed partial class KafkaSender
         }
     }
 
-    private void Complete(ShipLine line)
-    {
-        line.Tracker.Acknowledged(line.EndOffset);
-        _window.Release(line.Value.Length);
-    }
+    // The window is released by the tracker when the checkpoint moves past the line (ReleaseWindow).
+    private static void Complete(ShipLine line) => line.Tracker.Acknowledged(line.EndOffset);
+
+    /// <summary>Given to each file's <see cref="Checkpoints.AckTracker"/>: frees window room as its checkpoint advances.</summary>
+    public void ReleaseWindow(int messages, long bytes) => _window.Release(messages, bytes);
 
     /// <summary>Errors no retry can mend: the message itself is refused.</summary>
     private static bool IsPermanent(ErrorCode code) => code is ErrorCode.MsgSizeTooLarge

@@ -35,7 +35,7 @@ public sealed partial class FileTail : IDisposable
         _identityText = identity.ToString();
         Generation = generation;
         _eventIdPrefix = KafkaSender.EventIdPrefix(_identityText, generation);
-        Tracker = new AckTracker(offset);
+        Tracker = new AckTracker(offset, sender.ReleaseWindow);
         _readPosition = offset;
         _options = options;
         _sender = sender;
@@ -234,7 +234,7 @@ public sealed partial class FileTail : IDisposable
         _readPosition = 0;
         filled = 0;
         skipping = false;
-        Tracker = new AckTracker(0);
+        Tracker = new AckTracker(0, _sender.ReleaseWindow);
         _metrics.Truncated();
         LogTruncated(Path, Generation);
         return true;

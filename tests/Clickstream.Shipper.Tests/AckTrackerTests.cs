@@ -34,7 +34,7 @@ public sealed class AckTrackerTests
         {
             var tracker = new AckTracker(0);
             var ends = Enumerable.Range(1, 200).Select(i => (long)i * 10).ToList();
-            ends.ForEach(tracker.Sent);
+            ends.ForEach(e => tracker.Sent(e));
             var order = ends.OrderBy(_ => random.Next()).ToList();
             var acknowledged = new HashSet<long>();
             foreach (var end in order)
@@ -102,5 +102,25 @@ public sealed class AckTrackerTests
         Assert.Equal(0, tracker.Committed);
         tracker.Acknowledged(10);
         Assert.Equal(20, tracker.Committed);
+    }
+
+    [Fact]
+    public void The_in_flight_window_is_freed_when_the_checkpoint_passes_a_line_not_when_it_is_acknowledged()
+    {
+        var released = new List<(int Messages, long Bytes)>();
+        var tracker = new AckTracker(0, (m, b) => released.Add((m, b)));
+        tracker.Sent(10, windowBytes: 9);
+        tracker.Sent(20, windowBytes: 9);
+        tracker.Sent(30); // a dead-lettered line: holds nothing of the window
+        tracker.Sent(40, windowBytes: 9);
+
+        tracker.Acknowledged(20);
+        tracker.Acknowledged(30);
+        tracker.Acknowledged(40);
+        Assert.Empty(released); // all wait behind the line ending at 10
+
+        tracker.Acknowledged(10);
+        Assert.Equal([(3, 27L)], released);
+        Assert.Equal(40, tracker.Committed);
     }
 }

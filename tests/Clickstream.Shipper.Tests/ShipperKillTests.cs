@@ -121,6 +121,24 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(records.Count - Lines <= Kills * DuplicateWindow, $"{records.Count - Lines} extra copies");
     }
 
+    [Fact]
+    public async Task Standalone_with_CopyToStdout_every_shipped_line_is_also_printed()
+    {
+        var lines = Enumerable.Range(0, 5).Select(ShipperComponentTests.Line).ToList();
+        await File.WriteAllLinesAsync(Path.Combine(Logs, "access.log"), lines);
+        await using var shipper = new ShipperProcess(new Dictionary<string, string>
+        {
+            ["ConnectionStrings:kafka"] = _cluster.BootstrapServers,
+            ["Kafka:Topic"] = "clickstream",
+            ["Shipper:Paths:0"] = Path.Combine(Logs, "*.log"),
+            ["Shipper:StateDirectory"] = State,
+            ["Shipper:CopyToStdout"] = "true",
+        });
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await shipper.StatsAsync())?.LinesAcked == 5, TimeSpan.FromSeconds(60)),
+            shipper.Output);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => lines.All(shipper.Output.Contains), TimeSpan.FromSeconds(10)), shipper.Output);
+    }
+
     private long CheckpointOffset()
     {
         try

@@ -3,6 +3,7 @@ using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Shipper.Delivery;
 using Clickstream.Tests;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Xunit.Abstractions;
 
 namespace Clickstream.Shipper.Tests;
@@ -43,6 +44,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         {
             ["Shipper:MaxInFlightMessages"] = maxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Shipper:MaxInFlightBytes"] = maxInFlightBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Shipper:StalledAfter"] = "00:00:03",
         });
         await shipper.StartAsync();
         var window = shipper.Services.GetRequiredService<InFlightWindow>();
@@ -91,6 +93,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         }
 
         var readDuringSecondHalf = shipper.Metrics.ReadTotal - readAtHalf;
+        var healthDuringOutage = await ShipperHealthAsync(shipper);
         var heapGrowth = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         await writer.WaitAsync(TimeSpan.FromSeconds(30));
         var backlogAtEnd = shipper.Tails.Backlog;
@@ -105,11 +108,19 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(heapGrowth < 32L * 1024 * 1024, $"heap grew {heapGrowth / 1024} KiB during the outage");
         Assert.True(backlogAtEnd > 10L * 1024 * 1024, $"only {backlogAtEnd} bytes were behind: the outage did not hold anything back");
 
+        Assert.Equal(HealthStatus.Unhealthy, healthDuringOutage); // backlog and no acknowledgement for StalledAfter
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == lines, TimeSpan.FromSeconds(90)),
             $"acknowledged {shipper.Metrics.AcknowledgedTotal} of {lines} after the outage");
+        Assert.Equal(HealthStatus.Healthy, await ShipperHealthAsync(shipper));
         var received = TopicReader.Read(_cluster.BootstrapServers, "clickstream", lines, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
         var lost = Enumerable.Range(0, lines).Count(i => !received.Contains(ShipperComponentTests.Line(i)));
         Assert.Equal(0, lost);
+    }
+
+    private static async Task<HealthStatus> ShipperHealthAsync(ShipperHost shipper)
+    {
+        var report = await shipper.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Name == "shipper");
+        return report.Entries["shipper"].Status;
     }
 
     [Fact]
