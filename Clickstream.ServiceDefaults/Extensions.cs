@@ -45,6 +45,14 @@ public static class Extensions
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // No exporter, no SDK pipelines: a listener that samples every span and aggregates every
+        // measurement costs the pixel ~5 us a hit and the shipper ~4 us a line, for data nobody reads.
+        // Under the AppHost (or with OTEL_EXPORTER_OTLP_ENDPOINT set) everything is recorded and exported.
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return builder;
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -71,11 +79,7 @@ public static class Extensions
                     .AddHttpClientInstrumentation();
             });
 
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
-        }
-
+        builder.Services.AddOpenTelemetry().UseOtlpExporter();
         return builder;
     }
 
