@@ -15,6 +15,7 @@ public static class ConsumerExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LiveStats>();
         builder.Services.AddSingleton(new RecentEvents());
+        builder.Services.AddSingleton<Clickstream.Consumer.Api.StreamFrames>();
         builder.Services.AddSingleton<ConsumerMetrics>();
         builder.Services.AddSingleton<OffsetGapDetector>();
         builder.Services.AddSingleton<PendingOffsets>();

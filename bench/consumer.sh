@@ -107,6 +107,10 @@ ours_eps=$(python3 -c "print(round(($events-$first_count)/(($t_end-$first)/1e9))
 ours_all_eps=$(python3 -c "print(round($events/(($t_end-$t_start)/1e9)))")
 ratio=$(python3 -c "print(f'{$ours_eps/$kcat_eps:.2f}')")
 rss=$(awk '/VmRSS/{print int($2/1024)}' /proc/${pids[1]}/status)
+# CPU seconds of our two loop threads: the process's own cost, whatever else the machine is running.
+threads=$(for t in /proc/${pids[1]}/task/*; do
+  name=$(cat "$t/comm"); case "$name" in clickstream-*) awk -v n="$name" '{printf "%s=%.2fs ", n, ($14+$15)/100}' "$t/stat";; esac
+done)
 echo "ours: $events events, $ours_eps events/s from first to last event (start-up and group join excluded);" \
   "$ours_all_eps events/s including them ($(( (t_end-t_start)/1000000 )) ms from process start); RSS ${rss} MiB"
 python3 - "$out/stats.json" <<'PY'
@@ -115,5 +119,6 @@ s = json.load(open(sys.argv[1]))
 print(f"  totalEvents={s['totalEvents']} duplicates={s['duplicatesDropped']} malformed={s['malformedSkipped']} "
       f"uniqueVisitors={s['uniqueVisitors']} exact={s['uniqueVisitorsExact']} last30min={s['last30Minutes']['hits']}")
 PY
+echo "  CPU of our threads for the whole run: ${threads}(consume thread parses, apply thread applies); load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "ratio ours/kcat = $ratio (goal >= 0.5)"
 echo "RESULT bench=consumer events=$events ours_eps=$ours_eps kcat_eps=$kcat_eps ratio_kcat=$ratio"

@@ -1,8 +1,7 @@
-using System.Text.Json;
+using Clickstream.Consumer.Api;
 using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Stats;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -24,14 +23,12 @@ public static class StatsApi
     /// Server-sent events: a <c>stats</c> event (the <c>/api/stats</c> snapshot) and a
     /// <c>reconciliation</c> event once a second until the client goes away.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, LiveStats stats, PipelineReconciler reconciler,
-        IOptions<JsonOptions> json, TimeProvider time)
+    private static async Task StreamAsync(HttpContext context, StreamFrames frames, TimeProvider time)
     {
         var response = context.Response;
         response.Headers.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        var serializer = json.Value.SerializerOptions;
         var cancellationToken = context.RequestAborted;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         try
@@ -40,8 +37,7 @@ public static class StatsApi
             await response.WriteAsync("retry: 1000\n\n", cancellationToken);
             do
             {
-                await WriteEventAsync(response, "stats", JsonSerializer.Serialize(stats.Snapshot(), serializer), cancellationToken);
-                await WriteEventAsync(response, "reconciliation", JsonSerializer.Serialize(reconciler.Report(), serializer), cancellationToken);
+                await response.WriteAsync(frames.Current(), cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
@@ -51,7 +47,4 @@ public static class StatsApi
             // The page was closed.
         }
     }
-
-    private static Task WriteEventAsync(HttpResponse response, string name, string data, CancellationToken cancellationToken) =>
-        response.WriteAsync($"event: {name}\ndata: {data}\n\n", cancellationToken);
 }

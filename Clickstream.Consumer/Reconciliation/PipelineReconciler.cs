@@ -92,7 +92,8 @@ public sealed partial class PipelineReconciler(
         try
         {
             var client = httpClients.CreateClient(HttpClientName);
-            return await client.GetFromJsonAsync<T>(new Uri(new Uri(baseUrl), "/stats"), timeout.Token);
+            // Relative to the base, so a base with a path (a reverse proxy's prefix) keeps it.
+            return await client.GetFromJsonAsync<T>(new Uri(new Uri(baseUrl.TrimEnd('/') + "/"), "stats"), timeout.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException
             or InvalidOperationException or UriFormatException)

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Clickstream.Tests;
@@ -67,5 +70,49 @@ public sealed class ApiTests
         var recent = await client.GetFromJsonAsync<JsonElement>("/api/events/recent");
         Assert.Equal("203.0.113.77", recent[0].GetProperty("remote").GetString());
         Assert.Equal(2, recent[0].GetProperty("offset").GetInt64()); // newest first
+    }
+}
+
+/// <summary>The reconciliation strip's data against stand-ins for the pixel's and shipper's <c>/stats</c>.</summary>
+public sealed class ReconciliationApiTests
+{
+    [Fact]
+    public async Task Pixel_and_shipper_counters_are_fetched_and_compared_with_what_was_applied()
+    {
+        var port = TestEnvironment.FreeTcpPort();
+        var fake = WebApplication.CreateSlimBuilder();
+        fake.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        await using var stand = fake.Build();
+        stand.MapGet("/pixel/stats", () => Results.Text("""{"hitsServed":12,"linesWritten":12,"linesDropped":0}""", "application/json"));
+        stand.MapGet("/shipper/stats", () => Results.Text(
+            """{"linesRead":12,"linesSent":12,"linesAcked":12,"deadLettered":0,"inFlight":0,"ackLatencyP99Ms":3.5}""", "application/json"));
+        await stand.StartAsync();
+
+        await using var topic = new TopicFixture(partitions: 1);
+        topic.ProduceHits(0, 10);
+        topic.Flush();
+        await using var factory = new ConsumerFactory(topic.BootstrapServers, new Dictionary<string, string>
+        {
+            ["Reconciliation:PixelUrl"] = $"http://127.0.0.1:{port}/pixel/",
+            ["Reconciliation:ShipperUrl"] = $"http://127.0.0.1:{port}/shipper/",
+        });
+        using var client = factory.CreateClient();
+
+        JsonElement report = default;
+        var settled = await TestEnvironment.EventuallyAsync(async () =>
+        {
+            report = await client.GetFromJsonAsync<JsonElement>("/api/reconciliation");
+            return report.GetProperty("stages")[0].GetProperty("count").ValueKind == JsonValueKind.Number
+                && report.GetProperty("stages")[4].GetProperty("count").GetInt64() == 10;
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(settled, report.ToString());
+        Assert.Equal([12L, 12L, 12L, 12L, 10L], report.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("count").GetInt64()));
+        Assert.False(report.GetProperty("ok").GetBoolean()); // 2 acked but not applied, nothing in flight
+        Assert.Contains("acked but not applied", report.GetProperty("gaps")[3].GetProperty("reason").GetString());
+
+        topic.ProduceHits(10, 12);
+        topic.Flush();
+        Assert.True(await TestEnvironment.EventuallyAsync(async () =>
+            (await client.GetFromJsonAsync<JsonElement>("/api/reconciliation")).GetProperty("ok").GetBoolean(), TimeSpan.FromSeconds(10)));
     }
 }

@@ -54,6 +54,11 @@ public sealed class BrowserTests
         Assert.True(await page.Locator("#chart-seconds rect").CountAsync() == 300);
         Assert.Contains("param=testing", await page.Locator("#top-params").TextContentAsync());
 
+        // "Now" and "last 30 minutes" sit side by side, even on a phone.
+        var now = await page.Locator("#now-hits").BoundingBoxAsync();
+        var last30 = await page.Locator("#last30-hits").BoundingBoxAsync();
+        Assert.True(now is not null && last30 is not null && Math.Abs(now.Y - last30.Y) < 2 && last30.X > now.X, "the two windows are not side by side");
+
         // No horizontal scrolling on a phone.
         var overflow = await page.EvaluateAsync<bool>("document.documentElement.scrollWidth > window.innerWidth + 1");
         Assert.False(overflow, "the page is wider than a phone screen");
