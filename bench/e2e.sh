@@ -34,8 +34,12 @@ done
 curl -sf -o /dev/null "$pixel/i?param=warmup"
 
 stats() { curl -sf "$consumer/api/stats"; }
-# Hits the pixel answered, by its own count (the Kestrel pixel's /stats; nginx has none: wrk's count then).
-served() { curl -sf "$pixel/stats" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["hitsServed"])' 2>/dev/null || echo na; }
+# Hits the pixel answered, by its own count: the Kestrel pixel's /stats; nginx has none, so the lines in
+# its access log (nginx does not rotate here; read once the consumer has caught up, so the buffer is out).
+served() {
+  if [ "$pixel_server" = nginx ]; then cat "$out"/data/logs/*.log 2>/dev/null | wc -l; return; fi
+  curl -sf "$pixel/stats" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["hitsServed"])' 2>/dev/null || echo na
+}
 total() { stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["totalEvents"])'; }
 # Freshness as the consumer measures it (hit time in the log line -> applied; its last 4,096 events
 # within a minute), read right after each rate's run has drained.
@@ -83,7 +87,7 @@ for rate in $rates; do
   bad=$(awk '/Non-2xx/{print $NF}' "$out/wrk-$rate.txt"); bad=${bad:-0}
   sent=$((requests - bad))
   # wrk does not count requests still in flight when it stops, the pixel does: its count is the truth.
-  served_after=$(served)
+  sleep 0.5; served_after=$(served)   # after nginx's 50 ms log buffer and the last answers
   if [ "$served_before" != na ] && [ "$served_after" != na ]; then sent=$((served_after - served_before)); fi
   achieved=$(python3 -c "print(round($requests/$duration))")
   # Wait (bounded) for the consumer to count every hit answered 200.

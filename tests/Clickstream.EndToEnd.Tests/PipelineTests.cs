@@ -65,6 +65,29 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
         Assert.Equal("Healthy", await pixel.GetStringAsync("/health"));
     }
 
+    [Fact]
+    public async Task The_reconciliation_strip_sees_every_stage_and_no_gap_once_hits_settle()
+    {
+        using var pixel = new HttpClient { BaseAddress = pipeline.PixelUri };
+        for (var i = 0; i < 5; i++)
+        {
+            (await pixel.GetAsync($"/i?param=reconcile&n={i}")).EnsureSuccessStatusCode();
+        }
+
+        using var consumer = new HttpClient { BaseAddress = pipeline.ConsumerUri };
+        JsonElement report = default;
+        var settled = await TestEnvironment.EventuallyAsync(async () =>
+        {
+            report = await consumer.GetFromJsonAsync<JsonElement>("/api/reconciliation");
+            var counts = report.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("count")).ToList();
+            return counts.All(c => c.ValueKind == JsonValueKind.Number) && counts.Select(c => c.GetInt64()).Distinct().Count() == 1
+                && report.GetProperty("ok").GetBoolean();
+        }, Bounded, TimeSpan.FromMilliseconds(500));
+        Assert.True(settled, $"served → written → shipped → acked → applied did not settle equal: {report}");
+        Assert.Equal(["served", "written", "shipped", "acked", "applied"],
+            report.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+    }
+
     private async Task<long> TotalEventsAsync()
     {
         using var http = new HttpClient { BaseAddress = pipeline.ConsumerUri };
