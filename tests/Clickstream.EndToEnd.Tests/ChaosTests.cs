@@ -65,11 +65,29 @@ public sealed class ChaosTests(ChaosFixture pipeline, ITestOutputHelper output) 
 
     private async Task RestartAsync(ResourceCommandService commands, string resource, CancellationToken cancellationToken)
     {
-        // Stop and start rather than "restart": the command gives up after 20 s, and stopping a `dotnet run`
-        // child can take longer on a loaded 2-core machine; what matters is that it stopped.
-        var stop = await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, cancellationToken);
-        output.WriteLine($"stop {resource}: {(stop.Success ? "ok" : stop.Message)}");
-        await pipeline.App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, cancellationToken);
+        // The service gets SIGTERM itself, as from systemd or Kubernetes; it must flush and checkpoint. (DCP's
+        // stop command signals the `dotnet run` wrapper and, on this loaded 2-core machine, sometimes gives up
+        // after 12 s with "timed out waiting for process to stop", leaving the resource in an unknown state.)
+        // A service that has not exited 15 s later is killed: then at-least-once and the event-id carry it.
+        var wrapper = ProcessId(resource);
+        var service = ChildrenOf(wrapper).DefaultIfEmpty(wrapper).ToList();
+        Signal("TERM", service);
+        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            grace.CancelAfter(TimeSpan.FromSeconds(15));
+            try
+            {
+                await pipeline.App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, grace.Token);
+                output.WriteLine($"{resource} stopped on SIGTERM");
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Signal("KILL", [wrapper, .. service]);
+                await pipeline.App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, cancellationToken);
+                output.WriteLine($"{resource} killed after 15 s");
+            }
+        }
+
         var start = await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, cancellationToken);
         Assert.True(start.Success, $"start {resource}: {start.Message}");
         // The command returns once the process is started; wait until it answers again.
@@ -86,6 +104,46 @@ public sealed class ChaosTests(ChaosFixture pipeline, ITestOutputHelper output) 
             }
         }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(250));
         Assert.True(up, $"{resource} did not answer /health within 60 s after its restart");
+    }
+
+    private int ProcessId(string resource)
+    {
+        Assert.True(pipeline.App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"no state for {resource}");
+        var pid = state!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
+        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static IEnumerable<int> ChildrenOf(int pid)
+    {
+        foreach (var stat in Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "stat")))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(stat);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == pid)
+            {
+                yield return int.Parse(text[..text.IndexOf(' ')], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    private static void Signal(string signal, IEnumerable<int> pids)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", .. pids.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        kill.WaitForExit();
     }
 
     /// <summary>A steady stream of pixel hits from a few connections, counting the answers.</summary>
