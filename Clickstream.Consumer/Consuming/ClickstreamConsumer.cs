@@ -138,7 +138,39 @@ public sealed partial class ClickstreamConsumer(
             _buffer.Writer.TryComplete();
             applying.Join();
             pending.Store(consumer);
-            consumer.Close();
+            Close();
+        }
+    }
+
+    /// <summary>
+    /// Commits the stored offsets and leaves the group, within <see cref="ConsumerOptions.CloseTimeout"/>.
+    /// With the coordinator unreachable librdkafka's close blocks until the session times out
+    /// (session.timeout.ms, 45 s by default), holding up the process exit. Giving up is safe for
+    /// at-least-once: what was not committed is read again by the partitions' next owner, which
+    /// drops the redeliveries by event id, and the group notices our absence by session timeout.
+    /// </summary>
+    private void Close()
+    {
+        var closing = new Thread(() =>
+        {
+            try
+            {
+                consumer.Close();
+            }
+            catch (KafkaException ex)
+            {
+                LogCloseFailed(ex.Error.Code, ex.Error.Reason);
+            }
+        }) { IsBackground = true, Name = "clickstream-close" };
+        var started = Environment.TickCount64;
+        closing.Start();
+        if (closing.Join(options.Value.CloseTimeout))
+        {
+            LogClosed(Environment.TickCount64 - started);
+        }
+        else
+        {
+            LogCloseTimedOut(options.Value.CloseTimeout.TotalMilliseconds);
         }
     }
 
@@ -149,11 +181,15 @@ public sealed partial class ClickstreamConsumer(
     /// </summary>
     private void HandOver(List<Received> batch, CancellationToken stoppingToken)
     {
-        pending.Enqueued(batch.Count);
         if (!_buffer.Writer.TryWrite(batch))
         {
             _buffer.Writer.WriteAsync(batch, stoppingToken).AsTask().GetAwaiter().GetResult();
         }
+
+        // Counted only once in the buffer: stopping while the buffer is full cancels the write, and a batch
+        // counted but never applied made the revocation in Close() wait its full 30 s for it. Counting after
+        // the apply thread may already have applied it is fine: only this thread waits on the counts.
+        pending.Enqueued(batch.Count);
     }
 
     private void ApplyLoop(CancellationToken stoppingToken)
@@ -294,6 +330,15 @@ public sealed partial class ClickstreamConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private partial void LogConsumeError(ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer closed in {Elapsed} ms: applied offsets committed, group left")]
+    private partial void LogClosed(long elapsed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer close failed ({Code}: {Reason}); offsets not committed are read again")]
+    private partial void LogCloseFailed(ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer close did not finish within {Timeout} ms (broker unreachable?); offsets not committed are read again")]
+    private partial void LogCloseTimedOut(double timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a malformed message at partition {Partition} offset {Offset}")]
     private partial void LogMalformed(int partition, long offset);
