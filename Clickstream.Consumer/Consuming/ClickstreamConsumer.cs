@@ -129,7 +129,8 @@ public sealed partial class ClickstreamConsumer(
         }
         finally
         {
-            // Apply what was handed over, store its offsets, then commit and leave the group at once.
+            // The apply thread drops what is still buffered when stopping (see ApplyLoop) and ends once the
+            // buffer is complete; then the offsets of what was applied are stored, committed by the close.
             if (batch.Count > 0 && _buffer.Writer.TryWrite(batch))
             {
                 pending.Enqueued(batch.Count);
@@ -199,8 +200,19 @@ public sealed partial class ClickstreamConsumer(
         {
             while (reader.TryRead(out var batch))
             {
-                foreach (var (result, click) in batch)
+                for (var i = 0; i < batch.Count; i++)
                 {
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        // Stopping: what is still buffered is dropped, not applied. Applying it would take as
+                        // long as the buffer is deep (up to 16k events; seconds with tracing on, after an
+                        // outage left a backlog) and only feed aggregates about to vanish. Its offsets are
+                        // not stored, so it is read again (at-least-once).
+                        pending.Dropped(batch.Count - i);
+                        break;
+                    }
+
+                    var (result, click) = batch[i];
                     // The client does not marshal the topic name (see AddClickstreamConsumer): one topic, ours.
                     var position = new TopicPartitionOffset(settings.Topic, result.Partition, result.Offset);
                     try
