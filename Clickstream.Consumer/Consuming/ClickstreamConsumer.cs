@@ -144,34 +144,23 @@ public sealed partial class ClickstreamConsumer(
     }
 
     /// <summary>
-    /// Commits the stored offsets and leaves the group, within <see cref="ConsumerOptions.CloseTimeout"/>.
-    /// With the coordinator unreachable librdkafka's close blocks until the session times out
-    /// (session.timeout.ms, 45 s by default), holding up the process exit. Giving up is safe for
-    /// at-least-once: what was not committed is read again by the partitions' next owner, which
-    /// drops the redeliveries by event id, and the group notices our absence by session timeout.
+    /// Commits the stored offsets and leaves the group. With the group coordinator unreachable librdkafka
+    /// blocks here until the session times out, and that is the bound: session.timeout.ms (6 s in
+    /// appsettings.json; 45 s is librdkafka's default, so keep it set). A shorter wait on another thread
+    /// would not shorten the exit: the container's disposal of the client (rd_kafka_destroy) waits for the
+    /// same group termination, and destroying the client while the close still runs is unsafe.
     /// </summary>
     private void Close()
     {
-        var closing = new Thread(() =>
-        {
-            try
-            {
-                consumer.Close();
-            }
-            catch (KafkaException ex)
-            {
-                LogCloseFailed(ex.Error.Code, ex.Error.Reason);
-            }
-        }) { IsBackground = true, Name = "clickstream-close" };
         var started = Environment.TickCount64;
-        closing.Start();
-        if (closing.Join(options.Value.CloseTimeout))
+        try
         {
+            consumer.Close();
             LogClosed(Environment.TickCount64 - started);
         }
-        else
+        catch (KafkaException ex)
         {
-            LogCloseTimedOut(options.Value.CloseTimeout.TotalMilliseconds);
+            LogCloseFailed(ex.Error.Code, ex.Error.Reason);
         }
     }
 
@@ -348,9 +337,6 @@ public sealed partial class ClickstreamConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer close failed ({Code}: {Reason}); offsets not committed are read again")]
     private partial void LogCloseFailed(ErrorCode code, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer close did not finish within {Timeout} ms (broker unreachable?); offsets not committed are read again")]
-    private partial void LogCloseTimedOut(double timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a malformed message at partition {Partition} offset {Offset}")]
     private partial void LogMalformed(int partition, long offset);

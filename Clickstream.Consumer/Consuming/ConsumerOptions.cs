@@ -18,12 +18,6 @@ public sealed class ConsumerOptions
     /// <summary>Show client IP addresses in <c>/api/events/recent</c>; off: IPv4 cut to /24, IPv6 to /48.</summary>
     public bool ShowRemoteAddresses { get; set; }
 
-    /// <summary>
-    /// How long stopping waits for the client to commit and leave the group. A reachable broker takes
-    /// milliseconds; an unreachable one would hold the exit for the whole session timeout.
-    /// </summary>
-    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
-
     /// <summary>When set, every applied event is appended to <c>yyyy/MM/dd/HH.jsonl</c> under it, gzipped when the hour closes.</summary>
     public string? SinkDirectory { get; set; }
 }
