@@ -1,3 +1,4 @@
+using Clickstream.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -80,6 +81,8 @@ public static class Extensions
             });
 
         builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        // Before the providers' own disposal, which is unbounded in practice (see TelemetryShutdown).
+        builder.Services.AddHostedService<TelemetryShutdown>();
         return builder;
     }
 

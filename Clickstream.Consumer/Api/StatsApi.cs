@@ -21,15 +21,19 @@ public static class StatsApi
 
     /// <summary>
     /// Server-sent events: a <c>stats</c> event (the <c>/api/stats</c> snapshot) and a
-    /// <c>reconciliation</c> event once a second until the client goes away.
+    /// <c>reconciliation</c> event once a second until the client goes away or the app stops.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, StreamFrames frames, TimeProvider time)
+    private static async Task StreamAsync(HttpContext context, StreamFrames frames, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         var response = context.Response;
         response.Headers.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        var cancellationToken = context.RequestAborted;
+        // Kestrel lets running requests finish before it stops, for up to the host's shutdown timeout
+        // (30 s): an open dashboard would hold every SIGTERM that long. Ending the stream on stopping
+        // lets it go at once; EventSource reconnects (to the next instance) by itself.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var cancellationToken = stopping.Token;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         try
         {
@@ -44,7 +48,7 @@ public static class StatsApi
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The page was closed.
+            // The page was closed, or the app is stopping.
         }
     }
 }

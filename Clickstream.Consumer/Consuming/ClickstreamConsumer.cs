@@ -129,7 +129,8 @@ public sealed partial class ClickstreamConsumer(
         }
         finally
         {
-            // Apply what was handed over, store its offsets, then commit and leave the group at once.
+            // The apply thread drops what is still buffered when stopping (see ApplyLoop) and ends once the
+            // buffer is complete; then the offsets of what was applied are stored, committed by the close.
             if (batch.Count > 0 && _buffer.Writer.TryWrite(batch))
             {
                 pending.Enqueued(batch.Count);
@@ -138,7 +139,28 @@ public sealed partial class ClickstreamConsumer(
             _buffer.Writer.TryComplete();
             applying.Join();
             pending.Store(consumer);
+            Close();
+        }
+    }
+
+    /// <summary>
+    /// Commits the stored offsets and leaves the group. With the group coordinator unreachable librdkafka
+    /// blocks here until the session times out, and that is the bound: session.timeout.ms (6 s in
+    /// appsettings.json; 45 s is librdkafka's default, so keep it set). A shorter wait on another thread
+    /// would not shorten the exit: the container's disposal of the client (rd_kafka_destroy) waits for the
+    /// same group termination, and destroying the client while the close still runs is unsafe.
+    /// </summary>
+    private void Close()
+    {
+        var started = Environment.TickCount64;
+        try
+        {
             consumer.Close();
+            LogClosed(Environment.TickCount64 - started);
+        }
+        catch (KafkaException ex)
+        {
+            LogCloseFailed(ex.Error.Code, ex.Error.Reason);
         }
     }
 
@@ -149,11 +171,15 @@ public sealed partial class ClickstreamConsumer(
     /// </summary>
     private void HandOver(List<Received> batch, CancellationToken stoppingToken)
     {
-        pending.Enqueued(batch.Count);
         if (!_buffer.Writer.TryWrite(batch))
         {
             _buffer.Writer.WriteAsync(batch, stoppingToken).AsTask().GetAwaiter().GetResult();
         }
+
+        // Counted only once in the buffer: stopping while the buffer is full cancels the write, and a batch
+        // counted but never applied made the revocation in Close() wait its full 30 s for it. Counting after
+        // the apply thread may already have applied it is fine: only this thread waits on the counts.
+        pending.Enqueued(batch.Count);
     }
 
     private void ApplyLoop(CancellationToken stoppingToken)
@@ -163,8 +189,19 @@ public sealed partial class ClickstreamConsumer(
         {
             while (reader.TryRead(out var batch))
             {
-                foreach (var (result, click) in batch)
+                for (var i = 0; i < batch.Count; i++)
                 {
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        // Stopping: what is still buffered is dropped, not applied. Applying it would take as
+                        // long as the buffer is deep (up to 16k events; seconds with tracing on, after an
+                        // outage left a backlog) and only feed aggregates about to vanish. Its offsets are
+                        // not stored, so it is read again (at-least-once).
+                        pending.Dropped(batch.Count - i);
+                        break;
+                    }
+
+                    var (result, click) = batch[i];
                     // The client does not marshal the topic name (see AddClickstreamConsumer): one topic, ours.
                     var position = new TopicPartitionOffset(settings.Topic, result.Partition, result.Offset);
                     try
@@ -294,6 +331,12 @@ public sealed partial class ClickstreamConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private partial void LogConsumeError(ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer closed in {Elapsed} ms: applied offsets committed, group left")]
+    private partial void LogClosed(long elapsed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer close failed ({Code}: {Reason}); offsets not committed are read again")]
+    private partial void LogCloseFailed(ErrorCode code, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a malformed message at partition {Partition} offset {Offset}")]
     private partial void LogMalformed(int partition, long offset);

@@ -34,6 +34,12 @@ public sealed class PendingOffsets
         }
     }
 
+    /// <summary>
+    /// Apply thread, stopping: messages handed over but not applied. Settled for <see cref="WaitUntilApplied"/>
+    /// (which the close's revocation calls) though nothing is stored for them: they are read again.
+    /// </summary>
+    public void Dropped(int count) => Interlocked.Add(ref _applied, count);
+
     /// <summary>Waits until everything handed over was applied (the apply thread drained the buffer).</summary>
     public bool WaitUntilApplied(TimeSpan timeout)
     {

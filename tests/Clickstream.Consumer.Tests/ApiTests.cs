@@ -1,9 +1,12 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Clickstream.Tests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Clickstream.Consumer.Tests;
 
@@ -55,6 +58,27 @@ public sealed class ApiTests
         }
 
         Assert.Equal(["event: stats", "event: reconciliation", "event: stats"], events);
+    }
+
+    [Fact]
+    public async Task The_event_stream_ends_when_the_app_stops()
+    {
+        // Kestrel waits for running requests before it stops (up to 30 s): an open dashboard held SIGTERM that long.
+        await using var topic = new TopicFixture(partitions: 1);
+        await using var factory = new ConsumerFactory(topic.BootstrapServers);
+        using var client = factory.CreateClient();
+        using var response = await client.GetAsync("/api/stream", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal("retry: 1000", await reader.ReadLineAsync(timeout.Token));
+
+        factory.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        var ended = Stopwatch.StartNew();
+        while (await reader.ReadLineAsync(timeout.Token) is not null)
+        {
+        }
+
+        Assert.True(ended.Elapsed < TimeSpan.FromSeconds(3), $"the stream ended {ended.Elapsed} after stopping");
     }
 
     [Fact]

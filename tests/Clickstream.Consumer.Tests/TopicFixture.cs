@@ -55,6 +55,10 @@ internal sealed class TopicFixture : IAsyncDisposable
 
     public void Flush() => _producer.Flush(TimeSpan.FromSeconds(30));
 
+    public void SetBrokerDown() => _cluster.SetBrokerDown();
+
+    public void SetBrokerUp() => _cluster.SetBrokerUp();
+
     public async ValueTask DisposeAsync()
     {
         _producer.Dispose();
