@@ -8,30 +8,9 @@ using Clickstream.Tests;
 namespace Clickstream.Shipper.Tests;
 
 /// <summary>The shipper against the embedded broker, counted by an independent consumer.</summary>
-public sealed class ShipperComponentTests : IAsyncLifetime
+public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shipper", 8)
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
-    private readonly TempDirectory _dir = TestEnvironment.CreateTempDirectory("clickstream-shipper");
-    private KafkaMockCluster _cluster = null!;
-
-    private string Logs => Path.Combine(_dir.Path, "logs");
-
-    private string State => Path.Combine(_dir.Path, "state");
-
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(Logs);
-        _cluster = KafkaMockCluster.Start();
-        _cluster.CreateTopic("clickstream", 8);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        _dir.Dispose();
-    }
-
     internal static string Line(int i) =>
         $$"""{"remote":"10.0.0.{{i % 250}}","host":"-","user":"-","time":"2026-11-24T10:00:00+00:00","method":"GET","path":"/i?n={{i}}","code":"200","size":"43","referer":"-","agent":"test","cookie":"{{i % 97:x32}}"}""";
 
@@ -60,7 +39,7 @@ public sealed class ShipperComponentTests : IAsyncLifetime
                 $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 500 after the restart");
         }
 
-        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", 2500, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 2500, Bounded);
         Assert.Equal(2500, records.Count);
         Assert.Equal(2500, records.Select(r => r.EventId).Distinct().Count());
         Assert.Equal(Enumerable.Range(0, 2500).Select(Line).Order(), records.Select(r => r.Value).Order());
@@ -95,12 +74,12 @@ public sealed class ShipperComponentTests : IAsyncLifetime
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("reason").GetString()).ToList();
         Assert.Equal(["invalid_json", "invalid_json", "too_long"], deadLetters);
 
-        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", 100, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 100, Bounded);
         Assert.Equal(good.Order(), records.Select(r => r.Value).Order());
         await TestEnvironment.EventuallyAsync(() => shipper.Tails.Checkpoints.Single().Offset == new FileInfo(log).Length, Bounded);
         Assert.Equal(new FileInfo(log).Length, shipper.Tails.Checkpoints.Single().Offset);
     }
 
     private ShipperHost NewShipper(IDictionary<string, string?>? extra = null) =>
-        new(_cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, extra);
+        new(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, extra);
 }

@@ -8,30 +8,9 @@ using Clickstream.Tests;
 namespace Clickstream.Shipper.Tests;
 
 /// <summary>Bad lines in a real log, and the trace context a line carries.</summary>
-public sealed class ShipperCorpusTests : IAsyncLifetime
+public sealed class ShipperCorpusTests() : ShipperTestBed("clickstream-shipper-corpus", 8)
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
-    private readonly TempDirectory _dir = TestEnvironment.CreateTempDirectory("clickstream-shipper-corpus");
-    private KafkaMockCluster _cluster = null!;
-
-    private string Logs => Path.Combine(_dir.Path, "logs");
-
-    private string State => Path.Combine(_dir.Path, "state");
-
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(Logs);
-        _cluster = KafkaMockCluster.Start();
-        _cluster.CreateTopic("clickstream", 8);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task A_corpus_of_bad_lines_gives_exact_dead_letter_and_repair_counts_and_every_good_line_around_them()
     {
@@ -85,7 +64,7 @@ public sealed class ShipperCorpusTests : IAsyncLifetime
         }
 
         await File.WriteAllBytesAsync(log, content.ToArray());
-        await using var shipper = new ShipperHost(_cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
         await shipper.StartAsync();
 
         var length = new FileInfo(log).Length;
@@ -101,7 +80,7 @@ public sealed class ShipperCorpusTests : IAsyncLifetime
             deadLetters.Select(d => d.GetProperty("reason").GetString()));
         Assert.Equal(2 * 1024 * 1024 + 14, deadLetters[2].GetProperty("length").GetInt64()); // {"remote":"…"} and its newline
 
-        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", expected.Count, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", expected.Count, Bounded);
         Assert.Equal(expected.Order(), records.Select(r => r.Value).Order());
         Assert.DoesNotContain(records, r => r.Value.Contains('\r', StringComparison.Ordinal));
     }
@@ -129,11 +108,11 @@ public sealed class ShipperCorpusTests : IAsyncLifetime
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var shipper = new ShipperHost(_cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
         await shipper.StartAsync();
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 2, Bounded));
 
-        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", 2, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 2, Bounded);
         Activity[] ship;
         lock (spans)
         {
@@ -159,11 +138,11 @@ public sealed class ShipperCorpusTests : IAsyncLifetime
         var traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         var lines = new[] { Pixel(1, traceParent), Pixel(2, "00-zz-not-a-trace"), ShipperComponentTests.Line(3) };
         await File.WriteAllLinesAsync(Path.Combine(Logs, "access.log"), lines);
-        await using var shipper = new ShipperHost(_cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
         await shipper.StartAsync();
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 3, Bounded));
 
-        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", 3, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 3, Bounded);
         Assert.Equal(traceParent, Assert.Single(records, r => r.Value == lines[0]).TraceParent);
         Assert.Null(Assert.Single(records, r => r.Value == lines[1]).TraceParent); // malformed: not passed on
         Assert.Null(Assert.Single(records, r => r.Value == lines[2]).TraceParent);

@@ -12,34 +12,13 @@ namespace Clickstream.Shipper.Tests;
 /// acknowledged after the last checkpoint was written).
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ShipperKillTests(ITestOutputHelper output) : ShipperTestBed("clickstream-shipper-kill", 64)
 {
     private const int Lines = 200_000;
     private const int Kills = 10;
     private const int MaxInFlight = 2_000;
     // In flight (≤ MaxInFlight) plus what is acknowledged between two checkpoint writes (50 ms) at catch-up speed.
     private const int DuplicateWindow = MaxInFlight + 8_000;
-    private readonly TempDirectory _dir = TestEnvironment.CreateTempDirectory("clickstream-shipper-kill");
-    private KafkaMockCluster _cluster = null!;
-
-    private string Logs => Path.Combine(_dir.Path, "logs");
-
-    private string State => Path.Combine(_dir.Path, "state");
-
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(Logs);
-        _cluster = KafkaMockCluster.Start();
-        _cluster.CreateTopic("clickstream", 64);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Sigkill_ten_times_while_200000_lines_are_written_loses_nothing_and_duplicates_only_the_in_flight_window()
     {
@@ -66,7 +45,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
 
         var settings = new Dictionary<string, string>
         {
-            ["ConnectionStrings:kafka"] = _cluster.BootstrapServers,
+            ["ConnectionStrings:kafka"] = Cluster.BootstrapServers,
             ["Kafka:Topic"] = "clickstream",
             ["Shipper:Paths:0"] = Path.Combine(Logs, "*.log"),
             ["Shipper:StateDirectory"] = State,
@@ -76,7 +55,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
         };
         // A slow broker keeps lines in flight at every kill: a shipper that checkpointed what it merely
         // sent (not what was acknowledged) loses them here.
-        _cluster.SetBrokerLatency(TimeSpan.FromMilliseconds(50));
+        Cluster.SetBrokerLatency(TimeSpan.FromMilliseconds(50));
         var seed = Environment.TickCount;
         var random = new Random(seed);
         var checkpointsAtKill = new List<long>();
@@ -90,7 +69,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
             checkpointsAtKill.Add(CheckpointOffset());
         }
 
-        _cluster.SetBrokerLatency(TimeSpan.Zero);
+        Cluster.SetBrokerLatency(TimeSpan.Zero);
         await writer.WaitAsync(TimeSpan.FromSeconds(60));
         var length = new FileInfo(log).Length;
         output.WriteLine($"seed {seed}; checkpoints at each kill: {string.Join(", ", checkpointsAtKill)} of {length} bytes");
@@ -105,7 +84,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(stats.LinesAcked > 0 && stats.LinesAcked <= stats.LinesSent && stats.LinesSent <= stats.LinesRead, $"{stats}");
         }
 
-        var records = TopicReader.Read(_cluster.BootstrapServers, "clickstream", Lines, TimeSpan.FromSeconds(90));
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", Lines, TimeSpan.FromSeconds(90));
         var received = records.Select(r => r.Value).ToHashSet();
         var lost = Enumerable.Range(0, Lines).Where(i => !received.Contains(ShipperComponentTests.Line(i))).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} lines lost, first {string.Join(", ", lost.Take(5))}");
@@ -128,7 +107,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : IAsyncLifetime
         await File.WriteAllLinesAsync(Path.Combine(Logs, "access.log"), lines);
         await using var shipper = new ShipperProcess(new Dictionary<string, string>
         {
-            ["ConnectionStrings:kafka"] = _cluster.BootstrapServers,
+            ["ConnectionStrings:kafka"] = Cluster.BootstrapServers,
             ["Kafka:Topic"] = "clickstream",
             ["Shipper:Paths:0"] = Path.Combine(Logs, "*.log"),
             ["Shipper:StateDirectory"] = State,

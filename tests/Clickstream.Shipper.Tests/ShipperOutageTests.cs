@@ -10,29 +10,8 @@ namespace Clickstream.Shipper.Tests;
 
 /// <summary>Broker outages and log rotation under write load, counted on the topic by an independent consumer.</summary>
 [Collection(HeavyTests.Name)]
-public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ShipperOutageTests(ITestOutputHelper output) : ShipperTestBed("clickstream-shipper-outage", 32)
 {
-    private readonly TempDirectory _dir = TestEnvironment.CreateTempDirectory("clickstream-shipper-outage");
-    private KafkaMockCluster _cluster = null!;
-
-    private string Logs => Path.Combine(_dir.Path, "logs");
-
-    private string State => Path.Combine(_dir.Path, "state");
-
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(Logs);
-        _cluster = KafkaMockCluster.Start();
-        _cluster.CreateTopic("clickstream", 32);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Broker_down_for_10_seconds_mid_stream_loses_nothing_and_reading_stops_at_the_in_flight_window()
     {
@@ -40,7 +19,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         const int maxInFlight = 5_000;
         const long maxInFlightBytes = 512 * 1024;
         var log = Path.Combine(Logs, "access.log");
-        await using var shipper = new ShipperHost(_cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
         {
             ["Shipper:MaxInFlightMessages"] = maxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Shipper:MaxInFlightBytes"] = maxInFlightBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -73,7 +52,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal > 1000, TimeSpan.FromSeconds(30)));
         GC.Collect();
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
-        _cluster.SetBrokerDown();
+        Cluster.SetBrokerDown();
         outageStarted.SetResult();
         var maxMessages = 0;
         long maxBytes = 0, maxUnacknowledged = 0;
@@ -97,7 +76,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         var heapGrowth = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         await writer.WaitAsync(TimeSpan.FromSeconds(30));
         var backlogAtEnd = shipper.Tails.Backlog;
-        _cluster.SetBrokerUp();
+        Cluster.SetBrokerUp();
         output.WriteLine($"during the outage: window ≤ {maxMessages} lines / {maxBytes} bytes, unacknowledged ≤ {maxUnacknowledged}, " +
             $"read in its second half {readDuringSecondHalf}, heap growth {heapGrowth / 1024} KiB, backlog {backlogAtEnd} bytes");
 
@@ -112,7 +91,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == lines, TimeSpan.FromSeconds(90)),
             $"acknowledged {shipper.Metrics.AcknowledgedTotal} of {lines} after the outage");
         Assert.Equal(HealthStatus.Healthy, await ShipperHealthAsync(shipper));
-        var received = TopicReader.Read(_cluster.BootstrapServers, "clickstream", lines, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
+        var received = TopicReader.Read(Cluster.BootstrapServers, "clickstream", lines, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
         var lost = Enumerable.Range(0, lines).Count(i => !received.Contains(ShipperComponentTests.Line(i)));
         Assert.Equal(0, lost);
     }
@@ -129,7 +108,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         const int segments = 60;
         const int linesPerSegment = 2_000;
         var log = Path.Combine(Logs, "access.log");
-        await using var shipper = new ShipperHost(_cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
         {
             ["Shipper:RotateWait"] = "00:00:01",
         });
@@ -194,7 +173,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : IAsyncLifetim
         var total = n;
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal >= total, TimeSpan.FromSeconds(90)),
             $"acknowledged {shipper.Metrics.AcknowledgedTotal} of {total}");
-        var received = TopicReader.Read(_cluster.BootstrapServers, "clickstream", total, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
+        var received = TopicReader.Read(Cluster.BootstrapServers, "clickstream", total, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
         var lost = Enumerable.Range(0, total).Where(i => !received.Contains(ShipperComponentTests.Line(i))).ToList();
         output.WriteLine($"{total} lines, {shipper.Metrics.AcknowledgedTotal} acknowledged, {shipper.Metrics.TruncatedTotal} truncations seen");
         Assert.True(lost.Count == 0, $"{lost.Count} lines lost, first {string.Join(", ", lost.Take(5))}");
