@@ -39,7 +39,8 @@ public static class PixelServers
 
                 var prefix = NginxPrefix(settings);
                 var configPath = Path.Combine(prefix, "nginx.conf");
-                WriteNginxConfigBeforeStart(builder, configPath, settings.LogDirectory,
+                // nginx opens <prefix>/logs/error.log before it reads the config that sends errors to stderr.
+                WriteNginxConfigBeforeStart(builder, configPath, [settings.LogDirectory, Path.Combine(prefix, "logs")],
                     new NginxPixelSettings(prefix, settings.Ports.Pixel, Path.Combine(settings.LogDirectory, "access.log")));
                 return builder.AddExecutable("pixel", nginx ?? "nginx", prefix, NginxConfig.Arguments(prefix, configPath))
                     .WithHttpEndpoint(port: settings.Ports.Pixel, name: "http", isProxied: false)
@@ -58,7 +59,7 @@ public static class PixelServers
                 const string containerLogs = "/var/log/clickstream";
                 const string containerConfig = "/etc/nginx/clickstream.conf";
                 var hostConfig = Path.Combine(NginxPrefix(settings), "nginx-container.conf");
-                WriteNginxConfigBeforeStart(builder, hostConfig, settings.LogDirectory,
+                WriteNginxConfigBeforeStart(builder, hostConfig, [settings.LogDirectory],
                     new NginxPixelSettings("/tmp", 8080, $"{containerLogs}/access.log", ListenAddress: "0.0.0.0"));
                 return builder.AddContainer("pixel", NginxImage, NginxTag)
                     .WithEntrypoint("nginx")
@@ -78,18 +79,16 @@ public static class PixelServers
     /// Renders the template kept with the pixel (<c>Clickstream.Pixel/nginx/pixel.conf.template</c>) when the
     /// application starts, not when it is only described (publishing a manifest writes nothing).
     /// </summary>
-    private static void WriteNginxConfigBeforeStart(IDistributedApplicationBuilder builder, string configPath, string logDirectory,
-        NginxPixelSettings nginx)
+    private static void WriteNginxConfigBeforeStart(IDistributedApplicationBuilder builder, string configPath,
+        IReadOnlyList<string> directories, NginxPixelSettings nginx)
     {
         builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
             var pixelProject = Path.GetDirectoryName(new Projects.Clickstream_Pixel().ProjectPath)!;
             var template = File.ReadAllText(Path.Combine(pixelProject, "nginx", "pixel.conf.template"));
-            Directory.CreateDirectory(Path.GetDirectoryName(configPath)!);
-            Directory.CreateDirectory(logDirectory);
-            if (!nginx.Prefix.StartsWith("/tmp", StringComparison.Ordinal))
+            foreach (var directory in directories.Prepend(Path.GetDirectoryName(configPath)!))
             {
-                Directory.CreateDirectory(Path.Combine(nginx.Prefix, "logs"));
+                Directory.CreateDirectory(directory);
             }
 
             File.WriteAllText(configPath, NginxConfig.Render(template, nginx));

@@ -16,7 +16,7 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
         const int hits = 40;
         var visitors = Enumerable.Range(0, hits).Select(i => $"{i:x2}".PadLeft(32, 'a')).ToList();
         using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = pipeline.PixelUri };
-        var before = await TotalEventsAsync();
+        var before = await pipeline.TotalEventsAsync();
 
         foreach (var visitor in visitors)
         {
@@ -27,12 +27,12 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
             Assert.Equal(43, (await response.Content.ReadAsByteArrayAsync()).Length);
         }
 
-        var counted = await TestEnvironment.EventuallyAsync(async () => await TotalEventsAsync() - before >= hits, Bounded);
-        Assert.True(counted, $"the consumer counted {await TotalEventsAsync() - before} of {hits} hits within {Bounded}");
+        var counted = await TestEnvironment.EventuallyAsync(async () => await pipeline.TotalEventsAsync() - before >= hits, Bounded);
+        Assert.True(counted, $"the consumer counted {await pipeline.TotalEventsAsync() - before} of {hits} hits within {Bounded}");
         // Exactly: a moment later the count has not grown past the hits (no duplicates).
         await Task.Delay(TimeSpan.FromSeconds(2));
         var messages = await Kcat.ReadAllAsync(pipeline.Bootstrap, "clickstream", TimeSpan.FromSeconds(30));
-        var after = await TotalEventsAsync();
+        var after = await pipeline.TotalEventsAsync();
         Assert.True(hits == after - before,
             $"counted {after - before} for {hits} hits; on the topic: {string.Join(", ", messages.Select(m => $"{m.Key}@{m.Partition}/{m.Offset} {m.Headers}"))}");
 
@@ -86,12 +86,5 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
         Assert.True(settled, $"served → written → shipped → acked → applied did not settle equal: {report}");
         Assert.Equal(["served", "written", "shipped", "acked", "applied"],
             report.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
-    }
-
-    private async Task<long> TotalEventsAsync()
-    {
-        using var http = new HttpClient { BaseAddress = pipeline.ConsumerUri };
-        var stats = await http.GetFromJsonAsync<JsonElement>("/api/stats");
-        return stats.GetProperty("totalEvents").GetInt64();
     }
 }
