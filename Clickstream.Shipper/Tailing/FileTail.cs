@@ -1,4 +1,5 @@
 using System.Buffers;
+using Clickstream.Contracts;
 using Clickstream.Shipper.Checkpoints;
 using Clickstream.Shipper.DeadLetters;
 using Clickstream.Shipper.Delivery;

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Clickstream.Contracts;
 using Clickstream.Shipper.Checkpoints;
 using Clickstream.Shipper.DeadLetters;
 using Clickstream.Shipper.Delivery;
