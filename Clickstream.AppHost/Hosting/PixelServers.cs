@@ -91,7 +91,8 @@ public static class PixelServers
                 Directory.CreateDirectory(directory);
             }
 
-            File.WriteAllText(configPath, NginxConfig.Render(template, nginx));
+            var script = File.ReadAllText(Path.Combine(pixelProject, NginxConfig.TrackerScriptFile));
+            File.WriteAllText(configPath, NginxConfig.Render(template, nginx with { TrackerScript = script }));
             return Task.CompletedTask;
         });
     }

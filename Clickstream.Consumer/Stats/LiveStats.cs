@@ -1,3 +1,4 @@
+using Clickstream.Contracts.Analytics;
 namespace Clickstream.Consumer.Stats;
 
 /// <summary>Counts over one time window ("now" = last 5 minutes, or last 30 minutes).</summary>

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Clickstream.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Clickstream.Pixel.AccessLog;
@@ -11,6 +13,13 @@ namespace Clickstream.Pixel.AccessLog;
 /// <see cref="AccessLogOptions.FlushInterval"/>, and rotates by rename+create. A full queue or a full
 /// disk never fails a hit: the line is counted as not logged.
 /// </summary>
+/// <remarks>
+/// It behaves as log rotators expect of a daemon's log writer: it writes with <c>O_APPEND</c>, so a
+/// <c>copytruncate</c> leaves no hole; at least once per flush interval it compares the open file with
+/// what its path names now, and reopens at the path when a rotator renamed or deleted it (so logrotate's
+/// <c>create</c> needs no <c>postrotate</c> script); and SIGHUP or SIGUSR1 (nginx's reopen signal) makes it
+/// reopen at once, so scripts written for other daemons work too.
+/// </remarks>
 public sealed partial class AccessLogWriter : BackgroundService
 {
     private readonly Channel<PooledLine> _queue;
@@ -20,8 +29,10 @@ public sealed partial class AccessLogWriter : BackgroundService
     private readonly Counter<long> _written;
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _hits;
-    private FileStream? _file;
+    private AppendOnlyFile? _file;
     private long _fileLength;
+    private long _lastPathCheck;
+    private int _reopenRequested;
     private long _unflushedLines;
     private long _hitsServed;
     private long _linesWritten;
@@ -44,9 +55,15 @@ public sealed partial class AccessLogWriter : BackgroundService
         _hits = meter.CreateCounter<long>("pixel.hits.served", "{request}", "Requests answered and handed to the access log.");
         System.IO.Directory.CreateDirectory(_options.Directory);
         LivePath = Path.GetFullPath(Path.Combine(_options.Directory, _options.FileName));
+        ClosedMarkerPath = Path.Combine(Path.GetDirectoryName(LivePath)!, Clickstream.Contracts.AccessLogFiles.WriterClosedMarker);
+        // Writing again: a shipper draining on stop must not take an old marker for this run's end.
+        File.Delete(ClosedMarkerPath);
     }
 
     public string LivePath { get; }
+
+    /// <summary>Created once the last line is written and the log closed at shutdown (see <c>AccessLogFiles</c>).</summary>
+    public string ClosedMarkerPath { get; }
 
     private TimeSpan BatchWait => _options.FlushInterval < TimeSpan.FromMilliseconds(100) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(10);
 
@@ -76,8 +93,24 @@ public sealed partial class AccessLogWriter : BackgroundService
         _dropped.Add(lines, new KeyValuePair<string, object?>("reason", reason));
     }
 
+    /// <summary>Reopen the file at its path before the next line (what SIGHUP and SIGUSR1 ask for).</summary>
+    public void RequestReopen()
+    {
+        Volatile.Write(ref _reopenRequested, 1);
+        Wake();
+    }
+
+    // An empty line in the queue makes the writer look at its path now; skipped when the queue is full
+    // (then the writer is busy and looks at it within the flush interval anyway).
+    private void Wake() => _queue.Writer.TryWrite(default);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var hangUp = RegisterReopenSignal(PosixSignal.SIGHUP);
+        using var user1 = RegisterReopenSignal(UserSignal1);
+        // An idle writer still looks at its path once per flush interval: a rotated file is let go of
+        // (and a deleted one's space freed) without waiting for the next hit.
+        await using var idleCheck = _time.CreateTimer(_ => Wake(), null, _options.FlushInterval, _options.FlushInterval);
         var reader = _queue.Reader;
         var lastFlush = _time.GetTimestamp();
         try
@@ -99,19 +132,63 @@ public sealed partial class AccessLogWriter : BackgroundService
             _queue.Writer.TryComplete();
             DrainAvailable(reader, ref lastFlush);
             Flush();
-            _file?.Dispose();
+            CloseQuietly();
+            MarkClosed();
+        }
+    }
+
+    /// <summary>Tells a shipper that drains on stop that nothing more will be appended.</summary>
+    private void MarkClosed()
+    {
+        try
+        {
+            File.WriteAllBytes(ClosedMarkerPath, []);
+        }
+        catch (IOException ex)
+        {
+            // The shipper then waits for the files to stay quiet instead: later, not lossy.
+            LogWriteFailed(ex.Message);
+        }
+    }
+
+    // SIGUSR1 has no PosixSignal name; the API takes the raw number (10 on Linux x86-64 and arm64).
+    private const PosixSignal UserSignal1 = (PosixSignal)10;
+
+    private PosixSignalRegistration? RegisterReopenSignal(PosixSignal signal)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(signal, context =>
+            {
+                // Handled: not the default action (SIGHUP and SIGUSR1 would terminate the process).
+                context.Cancel = true;
+                RequestReopen();
+            });
+        }
+        catch (Exception ex) when (ex is PlatformNotSupportedException or IOException)
+        {
+            LogSignalUnavailable(signal.ToString(), ex.Message);
+            return null;
         }
     }
 
     private void DrainAvailable(ChannelReader<PooledLine> reader, ref long lastFlush)
     {
+        ReopenIfMoved();
         while (reader.TryRead(out var line))
         {
+            if (line.Buffer is null)
+            {
+                ReopenIfMoved(); // a wake-up, not a line
+                continue;
+            }
+
             Append(line);
             if (_time.GetElapsedTime(lastFlush) >= _options.FlushInterval)
             {
                 Flush();
                 lastFlush = _time.GetTimestamp();
+                ReopenIfMoved();
             }
         }
 
@@ -130,7 +207,7 @@ public sealed partial class AccessLogWriter : BackgroundService
                 file = Rotate();
             }
 
-            file.Write(line.Buffer, 0, line.Length);
+            file.Write(line.Buffer.AsSpan(0, line.Length));
             _fileLength += line.Length;
             // Counted as written once a flush got it to the file.
             _unflushedLines++;
@@ -171,20 +248,55 @@ public sealed partial class AccessLogWriter : BackgroundService
         }
     }
 
-    private FileStream Open()
+    private AppendOnlyFile Open()
     {
-        var file = new FileStream(LivePath, new FileStreamOptions
-        {
-            Mode = FileMode.Append,
-            Access = FileAccess.Write,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 64 * 1024,
-        });
+        var file = AppendOnlyFile.Open(LivePath, 64 * 1024);
         _fileLength = file.Length;
+        _lastPathCheck = _time.GetTimestamp();
         return file;
     }
 
-    private FileStream Rotate()
+    /// <summary>
+    /// Reopens at the path when asked to (a signal), or, at most once per flush interval, when the path no
+    /// longer names the open file (renamed or deleted by a rotator). Lines queued before are flushed to
+    /// the old file first: a rotator's reader (the shipper) drains the renamed file to its end.
+    /// </summary>
+    private void ReopenIfMoved()
+    {
+        var requested = Interlocked.Exchange(ref _reopenRequested, 0) == 1;
+        if (_file is null)
+        {
+            return; // opened at the path by the next line
+        }
+
+        if (!requested && _time.GetElapsedTime(_lastPathCheck) < _options.FlushInterval)
+        {
+            return;
+        }
+
+        _lastPathCheck = _time.GetTimestamp();
+        try
+        {
+            if (!requested && FileIdentity.OfPath(LivePath) == _file.Identity)
+            {
+                // Still ours; a copytruncate may have shrunk it, which the size-based rotation must know.
+                _fileLength = _file.Length;
+                return;
+            }
+
+            Flush();
+            CloseQuietly();
+            _file = Open();
+            LogReopened(LivePath, requested ? "a signal asked for it" : "the path names another file now, or none");
+        }
+        catch (IOException ex)
+        {
+            LogWriteFailed(ex.Message);
+            CloseQuietly(); // the next line tries to open the path again
+        }
+    }
+
+    private AppendOnlyFile Rotate()
     {
         Flush();
         _file?.Dispose();
@@ -225,4 +337,10 @@ public sealed partial class AccessLogWriter : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Access log rotated to {RotatedPath}")]
     private partial void LogRotated(string rotatedPath);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Access log reopened at {Path}: {Reason}")]
+    private partial void LogReopened(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot reopen the access log on {Signal}: {Reason}")]
+    private partial void LogSignalUnavailable(string signal, string reason);
 }

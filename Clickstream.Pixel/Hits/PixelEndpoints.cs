@@ -84,6 +84,11 @@ internal sealed class PixelMiddleware
             return _next(context);
         }
 
+        if (path == TrackerScript.Path)
+        {
+            return TrackerScript.Serve(context);
+        }
+
         var response = context.Response;
         var requestHeaders = request.Headers;
         var target = RawTarget(context);

@@ -16,7 +16,8 @@ internal static class NginxConfigCommand
             return false;
         }
 
-        var settings = new NginxPixelSettings(Path.GetFullPath(prefix), int.Parse(port, CultureInfo.InvariantCulture), Path.GetFullPath(logPath));
+        var settings = new NginxPixelSettings(Path.GetFullPath(prefix), int.Parse(port, CultureInfo.InvariantCulture), Path.GetFullPath(logPath),
+            TrackerScript: File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TrackerScriptFile)));
         foreach (var pair in rest)
         {
             var (key, value) = (pair[..pair.IndexOf('=')], pair[(pair.IndexOf('=') + 1)..]);

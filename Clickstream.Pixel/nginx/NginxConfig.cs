@@ -6,6 +6,8 @@ namespace Clickstream.Pixel.Nginx;
 /// <summary>
 /// What the nginx pixel is rendered with; the privacy and proxy knobs have the defaults of the Kestrel pixel's
 /// <c>PixelOptions</c>. <paramref name="LogPath"/> is the full path of the access-log file (name it <c>access.log</c>).
+/// <paramref name="TrackerScript"/> is the text of <c>Clickstream.Pixel/Hits/c.js</c> (<see cref="NginxConfig.TrackerScriptFile"/>),
+/// served at <c>/c.js</c> from the configuration itself; null: <c>/c.js</c> answers 404.
 /// </summary>
 public sealed record NginxPixelSettings(
     string Prefix,
@@ -18,7 +20,8 @@ public sealed record NginxPixelSettings(
     IReadOnlyList<string>? TrustedProxies = null,
     IReadOnlyList<string>? AllowedOrigins = null,
     string ListenAddress = "127.0.0.1",
-    int WorkerProcesses = 1);
+    int WorkerProcesses = 1,
+    string? TrackerScript = null);
 
 /// <summary>
 /// Renders <c>Clickstream.Pixel/nginx/pixel.conf.template</c>. BCL only, with no dependency on the rest of the pixel:
@@ -27,6 +30,9 @@ public sealed record NginxPixelSettings(
 public static class NginxConfig
 {
     private const string Indent = "        ";
+
+    /// <summary>The tracker script's path relative to the pixel project (and to its build output).</summary>
+    public static readonly string TrackerScriptFile = System.IO.Path.Combine("Hits", "c.js");
 
     public static string Render(string template, NginxPixelSettings settings)
     {
@@ -57,6 +63,8 @@ public static class NginxConfig
             ["set_real_ip_from"] = Lines(trusted.Select(p => $"    set_real_ip_from {Token(p, "TrustedProxies", ".:/")};")),
             ["trusted_geo"] = Lines(trusted.Select(p => $"{Indent}{Token(p, "TrustedProxies", ".:/")} 1;")),
             ["truncate"] = settings.TruncateClientIp ? TruncationRules : "",
+            ["tracker_script"] = settings.TrackerScript is { } script ? Quoted(script) : "",
+            ["tracker_status"] = settings.TrackerScript is null ? "404" : "200",
             ["origins"] = origins.Count == 0
                 ? $"{Indent}\"~^[!-~]+$\" $http_origin;"
                 : Lines(origins.Select(o => $"{Indent}\"{Token(o, "AllowedOrigins", ":/.-_[]")}\" $http_origin;")),
@@ -101,6 +109,20 @@ public static class NginxConfig
         Indent + "\"~^::\" \"::\";";
 
     private static string Lines(IEnumerable<string> lines) => string.Join('\n', lines);
+
+    /// <summary>
+    /// The script as one single-quoted nginx string (<c>\'</c> and <c>\\</c> escaped). nginx has no escape for
+    /// <c>$</c> in a string (it starts a variable), so the script must not contain one.
+    /// </summary>
+    private static string Quoted(string script)
+    {
+        if (script.Contains('$', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The tracker script holds a '$', which nginx would read as a variable.", nameof(script));
+        }
+
+        return "'" + script.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+    }
 
     private static string Path(string value, string name)
     {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Clickstream.Shipper.Tailing;
+using Clickstream.Contracts;
 
 namespace Clickstream.Shipper.Checkpoints;
 

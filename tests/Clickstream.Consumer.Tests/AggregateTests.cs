@@ -98,23 +98,6 @@ public sealed class AggregateTests
         Assert.Equal([new Ranked("b", 3)], top.Top(1));
     }
 
-    [Theory]
-    [InlineData("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome", "Windows", "Desktop", false)]
-    [InlineData("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91", "Edge", "Windows", "Desktop", false)]
-    [InlineData("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", "Safari", "iOS", "Phone", false)]
-    [InlineData("Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", "Safari", "iOS", "Tablet", false)]
-    [InlineData("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", "Chrome", "Android", "Phone", false)]
-    [InlineData("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome", "Android", "Tablet", false)]
-    [InlineData("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:120.0) Gecko/20100101 Firefox/120.0", "Firefox", "macOS", "Desktop", false)]
-    [InlineData("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/105.0.0.0", "Opera", "Linux", "Desktop", false)]
-    [InlineData("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Other", "Other", "Bot", true)]
-    [InlineData("curl/7.58.0", "curl", "Other", "Bot", true)]
-    [InlineData("-", "Unknown", "Unknown", "Unknown", false)]
-    public void User_agents_are_classified_by_the_table(string agent, string browser, string os, string device, bool bot)
-    {
-        Assert.Equal(new UserAgentInfo(browser, os, device, bot), UserAgentParser.Parse(agent));
-    }
-
     [Fact]
     public void Recent_events_come_newest_first_with_addresses_cut_unless_shown()
     {

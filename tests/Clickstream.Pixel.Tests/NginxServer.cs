@@ -18,7 +18,8 @@ internal sealed class NginxServer : IDisposable
         Port = TestEnvironment.FreeTcpPort();
         var logs = Directory.CreateDirectory(Path.Combine(_prefix.Path, "logs")).FullName;
         LogFile = Path.Combine(logs, "access.log");
-        var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile);
+        var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile,
+            TrackerScript: File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TrackerScriptFile)));
         settings = configure?.Invoke(settings) ?? settings;
         var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "nginx", "pixel.conf.template"));
         var config = _config = Path.Combine(_prefix.Path, "nginx.conf");

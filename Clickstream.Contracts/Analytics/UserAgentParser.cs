@@ -1,4 +1,4 @@
-namespace Clickstream.Consumer.Stats;
+namespace Clickstream.Contracts.Analytics;
 
 public sealed record UserAgentInfo(string Browser, string OperatingSystem, string Device, bool IsBot);
 

@@ -1,11 +1,13 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Clickstream.Shipper.Tailing;
+namespace Clickstream.Contracts;
 
 /// <summary>
-/// A file's identity: device and inode. A rename keeps it, so a rotated file is still known; a
-/// copytruncate keeps it too, and is told apart by its size shrinking.
+/// A file's identity: device and inode, the first half of every message's <c>event-id</c>. A rename keeps
+/// it, so a rotated file is still known (the shipper follows it); a copytruncate keeps it too, and is told
+/// apart by its size shrinking. The pixel compares its open log's identity with its path's to notice that
+/// a rotator renamed or deleted the file.
 /// </summary>
 public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
 {

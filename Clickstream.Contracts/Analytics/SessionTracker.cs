@@ -1,0 +1,116 @@
+namespace Clickstream.Contracts.Analytics;
+
+/// <summary>What one event did to its visitor's session on its site.</summary>
+/// <param name="Session">The session's id (the tracker's <c>sid</c> hashed with the site, else ours).</param>
+/// <param name="NewSession">This event started the session.</param>
+/// <param name="NewVisitor">The session is the visitor's first (<c>vid</c> = 1, or the visitor was not seen before).</param>
+/// <param name="Entry">This page view is the session's first: its page is the entry page and its source the session's.</param>
+/// <param name="SecondPageView">This page view is the session's second: the session is no longer a bounce.</param>
+public readonly record struct SessionStep(ulong Session, bool NewSession, bool NewVisitor, bool Entry, bool SecondPageView);
+
+/// <summary>
+/// Sessions per visitor and site. The tracker's session id (<c>sid</c>) decides when present (Snowplow's
+/// tracker keeps it in its own cookie, 30 minutes by default); else a session ends after
+/// <see cref="Timeout"/> without an event from that visitor on that site. Time is the hit's own (a replay
+/// sessionises as it happened), or the <see cref="TimeProvider"/>'s when a line has none; a session does
+/// not end at midnight. Bounded: beyond <c>maxTracked</c> visitors, those idle past the timeout are
+/// forgotten first; if none is, a new visitor's events each count as a session of their own. Not thread-safe.
+/// </summary>
+public sealed class SessionTracker(TimeProvider time, int maxTracked = 1_000_000)
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(30);
+
+    private struct State
+    {
+        public long LastTicks;
+        public ulong Session;
+        public ulong TrackerSession;
+        public int PageViews;
+        public bool Returning;
+    }
+
+    private readonly Dictionary<ulong, State> _states = [];
+    private ulong _nextSession;
+
+    public int Tracked => _states.Count;
+
+    /// <param name="site">The event's site.</param>
+    /// <param name="visitor">The visitor's id (cookie hash or cookieless id).</param>
+    /// <param name="e">The event (its type, <c>sid</c> and <c>vid</c>).</param>
+    /// <param name="at">The hit's time, if the line had one.</param>
+    public SessionStep Track(string site, ulong visitor, AnalyticsEvent e, DateTimeOffset? at)
+    {
+        var ticks = (at ?? time.GetUtcNow()).UtcTicks;
+        var key = Mix(visitor, StableHash(site));
+        var trackerSession = e.SessionId is { } sid ? Mix(StableHash(sid), StableHash(site)) | 1 : 0;
+        var isPageView = e.Type is EventType.PageView or EventType.Hit;
+        var known = _states.TryGetValue(key, out var state);
+        if (!known && _states.Count >= maxTracked)
+        {
+            Prune(ticks);
+        }
+
+        var newSession = !known
+            || (trackerSession != 0 ? trackerSession != state.TrackerSession : ticks - state.LastTicks > Timeout.Ticks);
+        if (newSession)
+        {
+            var returning = e.SessionIndex is { } vid ? vid > 1 : known;
+            state = new State
+            {
+                Session = trackerSession != 0 ? trackerSession : Mix(++_nextSession, key) & ~1UL,
+                TrackerSession = trackerSession,
+                Returning = returning,
+                LastTicks = ticks,
+            };
+        }
+
+        state.LastTicks = Math.Max(state.LastTicks, ticks);
+        var entry = false;
+        var second = false;
+        if (isPageView)
+        {
+            state.PageViews++;
+            entry = state.PageViews == 1;
+            second = state.PageViews == 2;
+        }
+
+        if (known || _states.Count < maxTracked)
+        {
+            _states[key] = state;
+        }
+
+        return new SessionStep(state.Session, newSession, newSession && !state.Returning, entry, second);
+    }
+
+    private void Prune(long nowTicks)
+    {
+        foreach (var (key, state) in _states)
+        {
+            if (nowTicks - state.LastTicks > Timeout.Ticks)
+            {
+                _states.Remove(key); // removing while enumerating a Dictionary is allowed since .NET Core 3.0
+            }
+        }
+    }
+
+    /// <summary>FNV-1a over the chars: stable across processes (string.GetHashCode is randomised), cheap for short ids.</summary>
+    public static ulong StableHash(string value)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in value)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
+    }
+
+    /// <summary>SplitMix64's finaliser over two values.</summary>
+    public static ulong Mix(ulong a, ulong b)
+    {
+        var z = a + (b * 0x9E3779B97F4A7C15UL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

@@ -1,0 +1,162 @@
+using Clickstream.Contracts.Analytics;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Clickstream.Contracts.Tests;
+
+public sealed class SessionTests
+{
+    private static readonly DateTimeOffset Noon = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+    private readonly AnalyticsEventReader _reader = new();
+
+    private AnalyticsEvent PageView(string extra = "") => _reader.Read("/i?e=pv&aid=shop&url=https%3A%2F%2Fshop.example.com%2F" + extra, "-", "-");
+
+    [Fact]
+    public void A_visit_ends_after_30_minutes_without_events_not_before()
+    {
+        var time = new FakeTimeProvider(Noon);
+        var sessions = new SessionTracker(time);
+        var first = sessions.Track("shop", 1, PageView(), Noon);
+        Assert.True(first.NewSession);
+        Assert.True(first.NewVisitor);
+        Assert.True(first.Entry);
+
+        var atEdge = sessions.Track("shop", 1, PageView(), Noon + SessionTracker.Timeout);
+        Assert.False(atEdge.NewSession);
+        Assert.Equal(first.Session, atEdge.Session);
+        Assert.True(atEdge.SecondPageView);
+
+        var justAfter = sessions.Track("shop", 1, PageView(), Noon + SessionTracker.Timeout + SessionTracker.Timeout + TimeSpan.FromMilliseconds(1));
+        Assert.True(justAfter.NewSession);
+        Assert.NotEqual(first.Session, justAfter.Session);
+        Assert.False(justAfter.NewVisitor); // seen before: returning
+        Assert.True(justAfter.Entry);
+    }
+
+    [Fact]
+    public void Sessions_are_per_site_and_per_visitor()
+    {
+        var sessions = new SessionTracker(new FakeTimeProvider(Noon));
+        var a = sessions.Track("shop", 1, PageView(), Noon);
+        var b = sessions.Track("blog", 1, PageView(), Noon);
+        var c = sessions.Track("shop", 2, PageView(), Noon);
+        Assert.True(a.NewSession && b.NewSession && c.NewSession);
+        Assert.Equal(3, new[] { a.Session, b.Session, c.Session }.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_session_does_not_end_at_midnight()
+    {
+        var beforeMidnight = new DateTimeOffset(2026, 12, 2, 23, 50, 0, TimeSpan.Zero);
+        var sessions = new SessionTracker(new FakeTimeProvider(beforeMidnight));
+        var first = sessions.Track("shop", 7, PageView(), beforeMidnight);
+        var next = sessions.Track("shop", 7, PageView(), beforeMidnight.AddMinutes(20));
+        Assert.False(next.NewSession);
+        Assert.Equal(first.Session, next.Session);
+    }
+
+    [Fact]
+    public void Without_a_hit_time_the_time_provider_decides()
+    {
+        var time = new FakeTimeProvider(Noon);
+        var sessions = new SessionTracker(time);
+        var first = sessions.Track("shop", 1, PageView(), at: null);
+        time.Advance(TimeSpan.FromMinutes(29));
+        Assert.False(sessions.Track("shop", 1, PageView(), at: null).NewSession);
+        time.Advance(TimeSpan.FromMinutes(31));
+        var later = sessions.Track("shop", 1, PageView(), at: null);
+        Assert.True(later.NewSession);
+        Assert.NotEqual(first.Session, later.Session);
+    }
+
+    [Fact]
+    public void The_trackers_sid_decides_when_present_and_vid_says_new_or_returning()
+    {
+        var sessions = new SessionTracker(new FakeTimeProvider(Noon));
+        var first = sessions.Track("shop", 1, PageView("&sid=aaa&vid=3"), Noon);
+        Assert.True(first.NewSession);
+        Assert.False(first.NewVisitor); // vid 3: the tracker has seen two sessions before
+
+        // Same sid an hour later: still the tracker's session.
+        Assert.False(sessions.Track("shop", 1, PageView("&sid=aaa&vid=3"), Noon.AddHours(1)).NewSession);
+
+        // A new sid a minute later: a new session.
+        var next = sessions.Track("shop", 1, PageView("&sid=bbb&vid=4"), Noon.AddHours(1).AddMinutes(1));
+        Assert.True(next.NewSession);
+        Assert.NotEqual(first.Session, next.Session);
+
+        Assert.True(sessions.Track("shop", 2, PageView("&sid=ccc&vid=1"), Noon).NewVisitor);
+    }
+
+    [Fact]
+    public void Only_page_views_make_entries_and_end_bounces()
+    {
+        var sessions = new SessionTracker(new FakeTimeProvider(Noon));
+        var ping = _reader.Read("/i?e=pp&aid=shop&et=5000", "-", "-");
+        var started = sessions.Track("shop", 1, ping, Noon);
+        Assert.True(started.NewSession);
+        Assert.False(started.Entry);
+        Assert.True(sessions.Track("shop", 1, PageView(), Noon.AddSeconds(1)).Entry);
+        Assert.False(sessions.Track("shop", 1, ping, Noon.AddSeconds(2)).SecondPageView);
+        Assert.True(sessions.Track("shop", 1, PageView(), Noon.AddSeconds(3)).SecondPageView);
+    }
+
+    [Fact]
+    public void Beyond_its_bound_idle_visitors_are_forgotten_first()
+    {
+        var sessions = new SessionTracker(new FakeTimeProvider(Noon), maxTracked: 2);
+        sessions.Track("shop", 1, PageView(), Noon);
+        sessions.Track("shop", 2, PageView(), Noon.AddMinutes(20));
+        sessions.Track("shop", 3, PageView(), Noon.AddMinutes(40)); // visitor 1 idle 40 min: pruned
+        Assert.Equal(2, sessions.Tracked);
+        Assert.False(sessions.Track("shop", 2, PageView(), Noon.AddMinutes(41)).NewSession);
+    }
+}
+
+public sealed class CookielessVisitorTests
+{
+    private const string Agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0";
+
+    [Fact]
+    public void The_same_browser_on_the_same_address_is_one_visitor_within_a_day()
+    {
+        var morning = new DateTimeOffset(2026, 12, 2, 0, 0, 1, TimeSpan.Zero);
+        var time = new FakeTimeProvider(morning);
+        var ids = new CookielessVisitorIds(time);
+        var first = ids.Id("shop", "203.0.113.7", Agent, morning);
+        time.Advance(TimeSpan.FromHours(23));
+        Assert.Equal(first, ids.Id("shop", "203.0.113.7", Agent, morning.AddHours(23).AddMinutes(59)));
+        Assert.NotEqual(first, ids.Id("blog", "203.0.113.7", Agent, morning));
+        Assert.NotEqual(first, ids.Id("shop", "203.0.113.8", Agent, morning));
+        Assert.NotEqual(first, ids.Id("shop", "203.0.113.7", Agent + " ", morning));
+    }
+
+    [Fact]
+    public void Across_days_the_id_changes_and_old_keys_are_dropped()
+    {
+        var evening = new DateTimeOffset(2026, 12, 2, 23, 59, 59, TimeSpan.Zero);
+        var time = new FakeTimeProvider(evening);
+        var ids = new CookielessVisitorIds(time);
+        var today = ids.Id("shop", "203.0.113.7", Agent, evening);
+        time.Advance(TimeSpan.FromSeconds(2));
+        var tomorrow = ids.Id("shop", "203.0.113.7", Agent, evening.AddSeconds(2));
+        Assert.NotEqual(today, tomorrow);
+        // A late hit of yesterday still gets yesterday's id (its key is kept one more day)...
+        Assert.Equal(today, ids.Id("shop", "203.0.113.7", Agent, evening));
+        Assert.Equal(2, ids.KeysHeld);
+
+        // ...and two days on, yesterday's key is gone: nobody can recompute its ids.
+        time.Advance(TimeSpan.FromDays(2));
+        ids.Id("shop", "203.0.113.7", Agent, time.GetUtcNow());
+        Assert.Equal(1, ids.KeysHeld);
+        Assert.NotEqual(today, ids.Id("shop", "203.0.113.7", Agent, evening));
+    }
+
+    [Fact]
+    public void Two_processes_never_share_a_key()
+    {
+        var at = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+        var a = new CookielessVisitorIds(new FakeTimeProvider(at)).Id("shop", "203.0.113.7", Agent, at);
+        var b = new CookielessVisitorIds(new FakeTimeProvider(at)).Id("shop", "203.0.113.7", Agent, at);
+        Assert.NotEqual(a, b);
+    }
+}
