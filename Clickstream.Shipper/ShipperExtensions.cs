@@ -38,6 +38,16 @@ public static class ShipperExtensions
             settings.Config.TryAdd("dotnet.producer.delivery.report.fields", "status");
         });
 
+        // A drain on stop takes as long as it is allowed to; the host must not give up on it earlier.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShipperOptions>>((host, shipper) =>
+        {
+            var needed = shipper.Value.DrainOnStop ? shipper.Value.DrainTimeout + TimeSpan.FromSeconds(5) : TimeSpan.Zero;
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
+
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ShipperMetrics>();
         builder.Services.AddSingleton(sp =>

@@ -82,6 +82,24 @@ public sealed class ShipperOptions
     /// </summary>
     public bool TraceUntracedLines { get; set; } = true;
 
+    /// <summary>
+    /// On SIGTERM, keep reading every file to its end (new files too) before the last flush and checkpoint, instead
+    /// of stopping at once. For a log directory that goes away with the process (a Container App replica's EmptyDir
+    /// volume): what is not shipped by then is lost. A file is done once the pixel's closed marker is seen in its
+    /// directory (<c>AccessLogFiles.WriterClosedMarker</c>) and it is read to the end, or once it stayed
+    /// unchanged for <see cref="DrainQuietPeriod"/> (another writer, such as nginx).
+    /// </summary>
+    public bool DrainOnStop { get; set; }
+
+    /// <summary>With <see cref="DrainOnStop"/>: a file without the closed marker is done after this long at its end.</summary>
+    public TimeSpan DrainQuietPeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// With <see cref="DrainOnStop"/>: reading, acknowledgements and the last checkpoint all end within this time
+    /// after SIGTERM (the host's shutdown timeout is raised to fit). Keep it below the platform's grace period.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
     /// <summary>Also write every shipped line to standard output (Fluentd's <c>@type copy</c> + <c>stdout</c>).</summary>
     public bool CopyToStdout { get; set; }
 }

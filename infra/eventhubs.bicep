@@ -115,5 +115,7 @@ resource developerReceives 'Microsoft.Authorization/roleAssignments@2022-04-01' 
 output namespaceName string = namespace.name
 output hubName string = hub.name
 output kafkaBootstrap string = '${namespace.name}.servicebus.windows.net:9093'
+output shipperIdentityId string = shipperIdentity.id
 output shipperIdentityClientId string = shipperIdentity.properties.clientId
+output consumerIdentityId string = consumerIdentity.id
 output consumerIdentityClientId string = consumerIdentity.properties.clientId

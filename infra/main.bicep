@@ -1,4 +1,6 @@
-// Clickstream on Azure: the Event Hubs side of the pipeline (azd provisions this file; see README "Deploy").
+// Clickstream on Azure (azd provisions this file as it is; see README "Deploy"): Event Hubs for the stream, and
+// what azd's Aspire deploy step needs to run the services there (Container Apps environment, registry, identities).
+// The outputs are azd's contract: tests/Clickstream.EndToEnd.Tests/AzdContract.cs lists the ones azd reads.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -31,6 +33,18 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   tags: tags
 }
 
+var resourceToken = uniqueString(subscription().id, rg.id, location)
+
+module apps 'containerapps.bicep' = {
+  name: 'containerapps'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+  }
+}
+
 module eventHubs 'eventhubs.bicep' = {
   name: 'eventhubs'
   scope: rg
@@ -45,9 +59,23 @@ module eventHubs 'eventhubs.bicep' = {
   }
 }
 
+// Read by azd itself (the names and where each is read: AzdContract.cs).
 output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = apps.outputs.logAnalyticsName
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = apps.outputs.registryEndpoint
+output AZURE_CONTAINER_REGISTRY_NAME string = apps.outputs.registryName
+output AZURE_CONTAINER_REGISTRY_MANAGED_IDENTITY_ID string = apps.outputs.pullIdentityId
+output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = apps.outputs.environmentName
+output AZURE_CONTAINER_APPS_ENVIRONMENT_ID string = apps.outputs.environmentId
+output AZURE_CONTAINER_APPS_ENVIRONMENT_DEFAULT_DOMAIN string = apps.outputs.environmentDefaultDomain
+output MANAGED_IDENTITY_CLIENT_ID string = apps.outputs.pullIdentityClientId
+output MANAGED_IDENTITY_NAME string = apps.outputs.pullIdentityName
+
+// Read by our Container App templates (Clickstream.AppHost/infra/*.tmpl.yaml) and by local runs against Azure.
 output EVENTHUBS_NAMESPACE string = eventHubs.outputs.namespaceName
 output EVENTHUBS_KAFKA_BOOTSTRAP string = eventHubs.outputs.kafkaBootstrap
 output EVENTHUBS_HUB string = eventHubs.outputs.hubName
+output SHIPPER_IDENTITY_ID string = eventHubs.outputs.shipperIdentityId
 output SHIPPER_IDENTITY_CLIENT_ID string = eventHubs.outputs.shipperIdentityClientId
+output CONSUMER_IDENTITY_ID string = eventHubs.outputs.consumerIdentityId
 output CONSUMER_IDENTITY_CLIENT_ID string = eventHubs.outputs.consumerIdentityClientId

@@ -24,6 +24,11 @@ public static class ClickstreamApplication
     public static void AddClickstream(this IDistributedApplicationBuilder builder, IPrerequisites prerequisites)
     {
         var settings = ClickstreamSettings.From(builder);
+        var publishing = builder.ExecutionContext.IsPublishMode;
+        if (publishing)
+        {
+            ClickstreamPublishing.RequireDeployable(settings);
+        }
 
         var kafka = builder.AddClickstreamKafka(settings, prerequisites);
 
@@ -33,24 +38,34 @@ public static class ClickstreamApplication
             .WithHttpHealthCheck("/health")
             .OnResourceReady((_, e, _) => Announce(e, $"Pixel: http://localhost:{settings.Ports.Pixel}/i?param=testing"));
 
-        var shipper = builder.AddProject<Projects.Clickstream_Shipper>("shipper")
-            .WithHttpEndpoint(name: "http")
-            .WithEnvironment("Shipper__Paths__0", Path.Combine(settings.LogDirectory, "*.log"))
-            .WithEnvironment("Shipper__StateDirectory", settings.ShipperStateDirectory)
-            .WithEnvironment("Kafka__Topic", settings.Topic)
-            .WithKafka(kafka, KafkaRole.Producer)
-            .WaitFor(pixel)
-            .WithHttpHealthCheck("/health");
-
-        builder.AddProject<Projects.Clickstream_Consumer>("consumer")
+        var consumer = builder.AddProject<Projects.Clickstream_Consumer>("consumer")
             .WithHttpEndpoint(port: settings.Ports.Consumer, name: "http", isProxied: false)
             .WithUrlForEndpoint("http", url => url.DisplayText = "Live dashboard")
             .WithEnvironment("Kafka__Topic", settings.Topic)
             .WithKafka(kafka, KafkaRole.Consumer)
-            // The reconciliation strip asks each stage what it counted (GET /stats).
-            .WithPixelStats(pixel, settings)
-            .WithEnvironment("Reconciliation__ShipperUrl", shipper.GetEndpoint("http"))
             .WithHttpHealthCheck("/health")
             .OnResourceReady((_, e, _) => Announce(e, $"Live dashboard: http://localhost:{settings.Ports.Consumer}/"));
+
+        if (publishing)
+        {
+            // One unit per replica: the shipper runs beside the pixel on the replica's volume (infra/pixel.tmpl.yaml).
+            ((IResourceBuilder<ProjectResource>)(object)pixel).WithShipperOfTheUnit(settings, kafka).WithExternalHttpEndpoints();
+            // Behind the load balancer each /stats answer is one replica's counts: the strip shows n/a rather than a false gap.
+            consumer.WithExternalHttpEndpoints()
+                .WithEnvironment("Reconciliation__PixelUrl", string.Empty)
+                .WithEnvironment("Reconciliation__ShipperUrl", string.Empty);
+            return;
+        }
+
+        var shipper = builder.AddProject<Projects.Clickstream_Shipper>("shipper")
+            .WithHttpEndpoint(name: "http")
+            .WithShipperSettings(settings)
+            .WithKafka(kafka, KafkaRole.Producer)
+            .WaitFor(pixel)
+            .WithHttpHealthCheck("/health");
+
+        // The reconciliation strip asks each stage what it counted (GET /stats).
+        consumer.WithPixelStats(pixel, settings)
+            .WithEnvironment("Reconciliation__ShipperUrl", shipper.GetEndpoint("http"));
     }
 }

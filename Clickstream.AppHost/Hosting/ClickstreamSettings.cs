@@ -45,7 +45,10 @@ public enum PixelServer
 /// </summary>
 public sealed class ClickstreamSettings
 {
-    /// <summary>Access logs, shipper checkpoints and dead letters live below it. Relative to the AppHost project.</summary>
+    /// <summary>
+    /// Access logs, shipper checkpoints and dead letters live below it. Relative to the AppHost project; published,
+    /// always <see cref="ClickstreamPublishing.ContainerDataDirectory"/> (the unit's volume).
+    /// </summary>
     public string DataDirectory { get; set; } = "../.data";
 
     public PortSettings Ports { get; set; } = new();
@@ -55,6 +58,7 @@ public sealed class ClickstreamSettings
 
     public string Topic { get; set; } = "clickstream";
 
+    /// <summary><c>Kafka:Mode</c>; unset, <see cref="KafkaMode.Emulator"/> when run and <see cref="KafkaMode.EventHubs"/> when published.</summary>
     public KafkaMode KafkaMode { get; set; } = KafkaMode.Emulator;
 
     public EventHubsAuth EventHubsAuth { get; set; } = EventHubsAuth.EntraId;
@@ -66,10 +70,14 @@ public sealed class ClickstreamSettings
         var configuration = builder.Configuration;
         var settings = new ClickstreamSettings();
         configuration.GetSection("Clickstream").Bind(settings);
-        settings.KafkaMode = ParseEnum(configuration["Kafka:Mode"], KafkaMode.Emulator, "Kafka:Mode");
+        // Published (azd runs the AppHost with --publisher manifest), the stream is Azure's; run here, it is the emulator.
+        var publishing = builder.ExecutionContext.IsPublishMode;
+        settings.KafkaMode = ParseEnum(configuration["Kafka:Mode"], publishing ? KafkaMode.EventHubs : KafkaMode.Emulator, "Kafka:Mode");
         settings.EventHubsAuth = ParseEnum(configuration["Kafka:EventHubs:Auth"], EventHubsAuth.EntraId, "Kafka:EventHubs:Auth");
         settings.PixelServer = ParseEnum(configuration["Pixel:Server"], PixelServer.Kestrel, "Pixel:Server");
-        settings.DataDirectory = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, settings.DataDirectory));
+        settings.DataDirectory = publishing
+            ? ClickstreamPublishing.ContainerDataDirectory
+            : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, settings.DataDirectory));
         return settings;
     }
 

@@ -55,9 +55,15 @@ public sealed partial class AccessLogWriter : BackgroundService
         _hits = meter.CreateCounter<long>("pixel.hits.served", "{request}", "Requests answered and handed to the access log.");
         System.IO.Directory.CreateDirectory(_options.Directory);
         LivePath = Path.GetFullPath(Path.Combine(_options.Directory, _options.FileName));
+        ClosedMarkerPath = Path.Combine(Path.GetDirectoryName(LivePath)!, Clickstream.Contracts.AccessLogFiles.WriterClosedMarker);
+        // Writing again: a shipper draining on stop must not take an old marker for this run's end.
+        File.Delete(ClosedMarkerPath);
     }
 
     public string LivePath { get; }
+
+    /// <summary>Created once the last line is written and the log closed at shutdown (see <c>AccessLogFiles</c>).</summary>
+    public string ClosedMarkerPath { get; }
 
     private TimeSpan BatchWait => _options.FlushInterval < TimeSpan.FromMilliseconds(100) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(10);
 
@@ -126,7 +132,22 @@ public sealed partial class AccessLogWriter : BackgroundService
             _queue.Writer.TryComplete();
             DrainAvailable(reader, ref lastFlush);
             Flush();
-            _file?.Dispose();
+            CloseQuietly();
+            MarkClosed();
+        }
+    }
+
+    /// <summary>Tells a shipper that drains on stop that nothing more will be appended.</summary>
+    private void MarkClosed()
+    {
+        try
+        {
+            File.WriteAllBytes(ClosedMarkerPath, []);
+        }
+        catch (IOException ex)
+        {
+            // The shipper then waits for the files to stay quiet instead: later, not lossy.
+            LogWriteFailed(ex.Message);
         }
     }
 

@@ -59,6 +59,9 @@ public sealed partial class FileTail : IDisposable
     /// <summary>Set when no watched path names this file any more: drain to the end, then stop.</summary>
     public bool Gone { get; set; }
 
+    /// <summary>Set when the shipper stops with <c>DrainOnStop</c>: read to the end the writer leaves, then stop.</summary>
+    public bool Draining { get; set; }
+
     /// <summary>Bytes in the file that are not acknowledged yet.</summary>
     public long Backlog
     {
@@ -87,7 +90,7 @@ public sealed partial class FileTail : IDisposable
         var skipping = false; // inside a line longer than MaxLineBytes
         long skipStart = 0;
         var partialSince = _time.GetTimestamp();
-        long goneIdleSince = 0; // when a vanished file was first found at its end
+        long idleSince = 0; // when a vanished or draining file was first found at its end
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -97,6 +100,8 @@ public sealed partial class FileTail : IDisposable
                     buffer = Grow(buffer, filled);
                 }
 
+                // Asked before the read: the marker is written after the last line, so a read after it sees everything.
+                var writerClosed = Draining && WriterClosed();
                 var read = await RandomAccess.ReadAsync(_handle, buffer.AsMemory(filled), _readPosition, cancellationToken);
                 if (read == 0)
                 {
@@ -113,14 +118,21 @@ public sealed partial class FileTail : IDisposable
                         continue;
                     }
 
-                    if (Gone)
+                    if (writerClosed)
+                    {
+                        LogDrained(Path, ReadPosition);
+                        return;
+                    }
+
+                    if (Gone || Draining)
                     {
                         // Renamed away: a writer that has not reopened yet may still append (Fluentd's rotate_wait).
-                        if (goneIdleSince == 0)
+                        // Draining without the pixel's marker: a writer that is still finishing may still append.
+                        if (idleSince == 0)
                         {
-                            goneIdleSince = _time.GetTimestamp();
+                            idleSince = _time.GetTimestamp();
                         }
-                        else if (_time.GetElapsedTime(goneIdleSince) >= _options.RotateWait)
+                        else if (_time.GetElapsedTime(idleSince) >= (Draining ? _options.DrainQuietPeriod : _options.RotateWait))
                         {
                             LogDrained(Path, ReadPosition);
                             return;
@@ -132,7 +144,7 @@ public sealed partial class FileTail : IDisposable
                 }
 
                 partialSince = _time.GetTimestamp();
-                goneIdleSince = 0;
+                idleSince = 0;
                 var chunkStart = _readPosition - filled; // file offset of buffer[0]
                 _readPosition += read;
                 filled += read;
@@ -221,6 +233,9 @@ public sealed partial class FileTail : IDisposable
             }
         }
     }
+
+    private bool WriterClosed() =>
+        File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, Clickstream.Contracts.AccessLogFiles.WriterClosedMarker));
 
     private bool DetectTruncation(ref int filled, ref bool skipping)
     {

@@ -28,6 +28,9 @@ public sealed partial class TailCoordinator : BackgroundService
     // An entry is used once, so a recycled inode of a deleted file is never mistaken for it later.
     private readonly Dictionary<FileIdentity, Checkpoint> _resume = [];
     private List<Checkpoint> _lastSaved = [];
+    // Tails read until this is cancelled: at once on stop, or after the drain with DrainOnStop.
+    private readonly CancellationTokenSource _reading = new();
+    private bool _draining;
 
     public TailCoordinator(IOptions<ShipperOptions> options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics,
         TimeProvider time, ILoggerFactory loggers)
@@ -100,7 +103,7 @@ public sealed partial class TailCoordinator : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                Scan(firstScan, stoppingToken);
+                Scan(firstScan, _reading.Token);
                 firstScan = false;
                 if (_time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval)
                 {
@@ -116,8 +119,60 @@ public sealed partial class TailCoordinator : BackgroundService
         }
         finally
         {
-            await ShutdownAsync();
+            var flushBudget = TimeSpan.FromSeconds(10);
+            if (_options.DrainOnStop)
+            {
+                flushBudget = await DrainAsync();
+            }
+
+            await _reading.CancelAsync();
+            await ShutdownAsync(flushBudget);
         }
+    }
+
+    /// <summary>
+    /// Stopping with <c>DrainOnStop</c>: every file (and any that appears meanwhile, such as a last rotation) is read
+    /// to the end its writer leaves and acknowledged, within <c>DrainTimeout</c>. Returns what is left of it.
+    /// </summary>
+    private async Task<TimeSpan> DrainAsync()
+    {
+        var started = _time.GetTimestamp();
+        LogDraining(_options.DrainTimeout);
+        lock (_gate)
+        {
+            _draining = true;
+            foreach (var entry in _tails.Values)
+            {
+                entry.Tail.Draining = true;
+            }
+        }
+
+        while (_time.GetElapsedTime(started) < _options.DrainTimeout)
+        {
+            Scan(firstScan: false, _reading.Token);
+            bool done;
+            lock (_gate)
+            {
+                done = _tails.Values.All(t => t.Run.IsCompleted && t.Tail.Tracker.PendingCount == 0);
+            }
+
+            SaveCheckpoints();
+            if (done)
+            {
+                LogDrainedAll(_time.GetElapsedTime(started).TotalMilliseconds);
+                break;
+            }
+
+            await Task.Delay(_options.PollInterval, _time);
+        }
+
+        var left = _options.DrainTimeout - _time.GetElapsedTime(started);
+        if (left <= TimeSpan.Zero)
+        {
+            LogDrainTimedOut(_options.DrainTimeout, Backlog);
+        }
+
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private void Scan(bool firstScan, CancellationToken stoppingToken)
@@ -152,8 +207,9 @@ public sealed partial class TailCoordinator : BackgroundService
                 }
 
                 // Drained and fully acknowledged: forget it, and its checkpoint. A tail that failed is
-                // restarted at its acknowledged position by the next scan.
-                if (entry.Run.IsCompleted && entry.Tail.Tracker.PendingCount == 0)
+                // restarted at its acknowledged position by the next scan. Draining on stop, a file that is
+                // still there keeps its tail: its checkpoint is the last one written.
+                if (entry.Run.IsCompleted && entry.Tail.Tracker.PendingCount == 0 && (!_draining || entry.Tail.Gone))
                 {
                     if (entry.Run.Exception is { } failure)
                     {
@@ -213,7 +269,10 @@ public sealed partial class TailCoordinator : BackgroundService
         }
 
         var tail = new FileTail(path, handle, actual, generation, offset, _options, _sender, _deadLetters, _metrics, _time,
-            _loggers.CreateLogger<FileTail>());
+            _loggers.CreateLogger<FileTail>())
+        {
+            Draining = _draining,
+        };
         _tails[actual] = (tail, Task.Run(() => tail.RunAsync(stoppingToken), CancellationToken.None));
         LogTailing(path, actual.ToString(), offset, generation);
     }
@@ -269,7 +328,7 @@ public sealed partial class TailCoordinator : BackgroundService
         }
     }
 
-    private async Task ShutdownAsync()
+    private async Task ShutdownAsync(TimeSpan flushBudget)
     {
         List<Task> runs;
         lock (_gate)
@@ -287,7 +346,7 @@ public sealed partial class TailCoordinator : BackgroundService
         }
 
         // Whatever was sent gets its acknowledgement (or stays unacknowledged and is sent again next time).
-        _sender.Flush(TimeSpan.FromSeconds(10));
+        _sender.Flush(flushBudget);
         SaveCheckpoints();
         lock (_gate)
         {
@@ -299,6 +358,21 @@ public sealed partial class TailCoordinator : BackgroundService
             _tails.Clear();
         }
     }
+
+    public override void Dispose()
+    {
+        _reading.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: shipping every file to its end first (at most {DrainTimeout})")]
+    private partial void LogDraining(TimeSpan drainTimeout);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Every file shipped to its end and acknowledged in {ElapsedMs:F0} ms")]
+    private partial void LogDrainedAll(double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Drain on stop ran out of its {DrainTimeout}: {Backlog} bytes were not acknowledged and are lost with the volume")]
+    private partial void LogDrainTimedOut(TimeSpan drainTimeout, long backlog);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Watching {Paths} (never-seen files start at {StartAt})")]
     private partial void LogWatching(string paths, StartPosition startAt);

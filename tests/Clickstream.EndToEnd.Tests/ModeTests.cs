@@ -140,7 +140,7 @@ public sealed class ModeTests
         }
 
         Assert.Equal("{eventhubs-send-connection.value}",
-            resources.GetProperty("shipper").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString());
+            resources.GetProperty("pixel").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString());
         Assert.Equal("{eventhubs-listen-connection.value}",
             resources.GetProperty("consumer").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString());
     }
@@ -154,7 +154,7 @@ public sealed class ModeTests
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
 
         var resources = JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("resources");
-        var connection = resources.GetProperty("shipper").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString();
+        var connection = resources.GetProperty("pixel").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString();
         Assert.Equal("Endpoint=sb://{eventhubs-namespace.value}.servicebus.windows.net/;EntityPath=clickstream", connection);
         Assert.False(resources.GetProperty("eventhubs-namespace").GetProperty("inputs").GetProperty("value").TryGetProperty("secret", out _));
     }
