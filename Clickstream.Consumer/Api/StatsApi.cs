@@ -2,6 +2,7 @@ using Clickstream.Consumer.Api;
 using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Stats;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -11,7 +12,8 @@ public static class StatsApi
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/stats", (LiveStats stats) => TypedResults.Ok(stats.Snapshot()));
+        api.MapGet("/stats", StatsAsync);
+        api.MapGet("/sites", (LiveStats stats) => TypedResults.Ok(stats.Sites.Sites()));
         api.MapGet("/reconciliation", (PipelineReconciler reconciler) => TypedResults.Ok(reconciler.Report()));
         api.MapGet("/events/recent", (RecentEvents recent, IOptions<ConsumerOptions> options, int? n) =>
             TypedResults.Ok(recent.Last(n ?? 50, options.Value.ShowRemoteAddresses)));
@@ -19,11 +21,17 @@ public static class StatsApi
         return app;
     }
 
+    /// <summary>The snapshot plus one site's figures (<c>?site=</c>; without it, all sites'); 404 for a site never seen.</summary>
+    private static IResult StatsAsync(LiveStats stats, IOptions<JsonOptions> json, string? site) =>
+        StatsDocument.Build(stats, site, json.Value.SerializerOptions) is { } document
+            ? TypedResults.Content(document.ToJsonString(json.Value.SerializerOptions), "application/json")
+            : TypedResults.NotFound(new { error = $"No hit of site '{site}' has been counted." });
+
     /// <summary>
-    /// Server-sent events: a <c>stats</c> event (the <c>/api/stats</c> snapshot) and a
-    /// <c>reconciliation</c> event once a second until the client goes away or the app stops.
+    /// Server-sent events once a second until the client goes away or the app stops: <c>stats</c> (the
+    /// <c>/api/stats?site=</c> document), <c>sites</c> (the <c>/api/sites</c> list) and <c>reconciliation</c>.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, StreamFrames frames, TimeProvider time, IHostApplicationLifetime lifetime)
+    private static async Task StreamAsync(HttpContext context, StreamFrames frames, TimeProvider time, IHostApplicationLifetime lifetime, string? site)
     {
         var response = context.Response;
         response.Headers.ContentType = "text/event-stream";
@@ -41,7 +49,7 @@ public static class StatsApi
             await response.WriteAsync("retry: 1000\n\n", cancellationToken);
             do
             {
-                await response.WriteAsync(frames.Current(), cancellationToken);
+                await response.WriteAsync(frames.Current(site), cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));

@@ -13,23 +13,35 @@ namespace Clickstream.Consumer.Api;
 public sealed class StreamFrames(LiveStats stats, PipelineReconciler reconciler, IOptions<JsonOptions> json, TimeProvider time)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(900);
+    private const string AllSites = "";
     private readonly Lock _gate = new();
-    private (DateTimeOffset At, string Frame)? _last;
+    private readonly Dictionary<string, (DateTimeOffset At, string Frame)> _last = new(StringComparer.Ordinal);
 
-    public string Current()
+    /// <summary>The frame for one site (null: all sites); a site never seen gets the all-sites figures until it is.</summary>
+    public string Current(string? site)
     {
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            if (_last is not { } last || now - last.At >= MaxAge)
+            var key = site ?? AllSites;
+            if (!_last.TryGetValue(key, out var last) || now - last.At >= MaxAge)
             {
                 var serializer = json.Value.SerializerOptions;
-                var frame = $"event: stats\ndata: {JsonSerializer.Serialize(stats.Snapshot(), serializer)}\n\n"
+                var document = StatsDocument.Build(stats, site, serializer) ?? StatsDocument.Build(stats, null, serializer)!;
+                var frame = $"event: stats\ndata: {document.ToJsonString(serializer)}\n\n"
+                    + $"event: sites\ndata: {JsonSerializer.Serialize(stats.Sites.Sites(), serializer)}\n\n"
                     + $"event: reconciliation\ndata: {JsonSerializer.Serialize(reconciler.Report(), serializer)}\n\n";
-                _last = last = (now, frame);
+                if (_last.Count > SiteStatsLimit)
+                {
+                    _last.Clear(); // pages asking for sites that do not exist must not grow this
+                }
+
+                _last[key] = last = (now, frame);
             }
 
             return last.Frame;
         }
     }
+
+    private const int SiteStatsLimit = Stats.Sites.SiteStats.MaxSites + 1;
 }

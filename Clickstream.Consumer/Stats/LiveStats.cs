@@ -1,4 +1,7 @@
+using System.Diagnostics.Metrics;
+using Clickstream.Consumer.Stats.Sites;
 using Clickstream.Contracts.Analytics;
+
 namespace Clickstream.Consumer.Stats;
 
 /// <summary>Counts over one time window ("now" = last 5 minutes, or last 30 minutes).</summary>
@@ -37,7 +40,7 @@ public sealed record StatsSnapshot(
 /// the time of applying when a line has none. Writes come from the consume loop, reads from HTTP
 /// requests; one lock keeps them consistent and is cheap next to the work per event.
 /// </summary>
-public sealed class LiveStats(TimeProvider time)
+public sealed class LiveStats(TimeProvider time, IMeterFactory? meters = null)
 {
     public const int RateWindowSeconds = 10;
     public const int SecondsKept = 300;
@@ -74,6 +77,9 @@ public sealed class LiveStats(TimeProvider time)
     private long _malformed;
     private long _lost;
     private DateTimeOffset? _lastEventAt;
+
+    /// <summary>The analytics view (sites, pages, sources, sessions) of the same events.</summary>
+    public SiteStats Sites { get; } = new(time, meters);
 
     public long TotalEvents
     {
@@ -130,6 +136,8 @@ public sealed class LiveStats(TimeProvider time)
                 _bots++;
             }
         }
+
+        Sites.Apply(e, at, now);
     }
 
     public void DuplicateDropped() => Interlocked.Increment(ref _duplicates);

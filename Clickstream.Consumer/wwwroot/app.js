@@ -49,7 +49,67 @@ function chart(id, values, maxId, unit) {
   setText(maxId, `max ${fmt.format(Math.max(0, ...values))} ${unit}`);
 }
 
+// The analytics view of one site (or all): every value from the web (pages, titles, sources) as text only.
+function renderSite(s) {
+  setText('a-current', fmt.format(s.currentVisitors));
+  setText('a-visitors30', fmt.format(s.visitors30Minutes));
+  setText('a-pageviews30', fmt.format(s.pageviews30Minutes));
+  setText('a-pageviews', fmt.format(s.pageviews));
+  setText('a-sessions', fmt.format(s.sessions));
+  setText('a-new', `${fmt.format(s.newVisitorSessions)} by new visitors`);
+  setText('a-bounce', `${Math.round(100 * s.bounceRate)}%`);
+  setText('a-engaged', s.engagedSecondsPerSession === null ? '–' : `${s.engagedSecondsPerSession.toFixed(1)} s`);
+  setText('a-bots', fmt.format(s.botEvents));
+  chart('chart-pageviews', s.pageviewsPerMinute, 'max-pageviews', 'views/min');
+  table('a-pages', s.topPages, s.pageviews);
+  table('a-entry', s.topEntryPages);
+  table('a-sources', s.topSources);
+  table('a-campaigns', s.topCampaigns);
+  table('a-channels', s.channels);
+  table('a-events', s.customEvents);
+  table('a-browsers', s.sessionBrowsers);
+  table('a-systems', s.sessionOperatingSystems);
+  table('a-devices', s.sessionDevices);
+  el('a-feed').replaceChildren(...s.latestPageViews.map(v => {
+    const tr = document.createElement('tr');
+    for (const text of [new Date(v.time).toLocaleTimeString(), v.page, v.title, v.source, `${v.device} · ${v.browser}`]) {
+      const td = document.createElement('td');
+      td.textContent = text ?? '–';
+      td.title = text ?? '';
+      tr.append(td);
+    }
+    return tr;
+  }));
+}
+
+function renderSites(sites) {
+  const select = el('site');
+  const all = document.createElement('option');
+  all.value = '';
+  all.textContent = `All sites (${fmt.format(sites.length)})`;
+  const options = sites.map(s => {
+    const o = document.createElement('option');
+    o.value = s.site;
+    o.textContent = `${s.site} · ${fmt.format(s.currentVisitors)} now`;
+    return o;
+  });
+  // A chosen site not counted yet stays selectable.
+  if (site && !sites.some(s => s.site === site)) {
+    const o = document.createElement('option');
+    o.value = site;
+    o.textContent = `${site} · no hits yet`;
+    options.push(o);
+  }
+  const texts = [all, ...options].map(o => `${o.value}\u0000${o.textContent}`).join('\n');
+  if (select.dataset.texts !== texts) {
+    select.replaceChildren(all, ...options);
+    select.value = site;
+    select.dataset.texts = texts;
+  }
+}
+
 function renderStats(s) {
+  if ((s.site ?? '') === site) renderSite(s);
   setText('total', fmt.format(s.totalEvents));
   setText('rate', s.eventsPerSecond.toFixed(1));
   setText('visitors', (s.uniqueVisitorsExact ? '' : '≈') + fmt.format(s.uniqueVisitors));
@@ -135,12 +195,33 @@ async function poll(url, render) {
   } catch { /* shown by the live indicator */ }
 }
 
-if ('EventSource' in window) {
-  const stream = new EventSource('api/stream');
+// The chosen site lives in the address (?site=), so a view can be bookmarked and shared.
+let site = new URLSearchParams(location.search).get('site') ?? '';
+let stream = null;
+const query = () => site ? `?site=${encodeURIComponent(site)}` : '';
+
+function connect() {
+  if (stream) stream.close();
+  stream = new EventSource(`api/stream${query()}`);
   stream.addEventListener('stats', e => renderStats(JSON.parse(e.data)));
+  stream.addEventListener('sites', e => renderSites(JSON.parse(e.data)));
   stream.addEventListener('reconciliation', e => renderReconciliation(JSON.parse(e.data)));
+}
+
+el('site').addEventListener('change', () => {
+  site = el('site').value;
+  history.replaceState(null, '', `${location.pathname}${query()}`);
+  connect();
+});
+
+if ('EventSource' in window) {
+  connect();
 } else {
-  setInterval(() => { poll('api/stats', renderStats); poll('api/reconciliation', renderReconciliation); }, 1000);
+  setInterval(() => {
+    poll(`api/stats${query()}`, renderStats);
+    poll('api/sites', renderSites);
+    poll('api/reconciliation', renderReconciliation);
+  }, 1000);
 }
 setInterval(setLive, 1000);
 poll('api/events/recent?n=20', renderRecent);

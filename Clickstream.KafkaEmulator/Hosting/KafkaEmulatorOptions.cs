@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Clickstream.KafkaEmulator.EventHubs;
 
 namespace Clickstream.KafkaEmulator.Hosting;
 
@@ -20,4 +21,7 @@ public sealed class KafkaEmulatorOptions
     /// </summary>
     [Range(1, 1024)]
     public int Partitions { get; set; } = 32;
+
+    /// <summary>The Event Hubs-style listener (TLS + SASL PLAIN, rights, limits); off unless enabled.</summary>
+    public EventHubsListenerOptions EventHubs { get; set; } = new();
 }

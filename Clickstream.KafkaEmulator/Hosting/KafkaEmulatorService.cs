@@ -1,3 +1,4 @@
+using Clickstream.KafkaEmulator.EventHubs;
 using Clickstream.KafkaEmulator.Mock;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -5,10 +6,12 @@ using Microsoft.Extensions.Options;
 namespace Clickstream.KafkaEmulator.Hosting;
 
 /// <summary>Owns the mock cluster for the life of the process; started before the web host answers.</summary>
-public sealed partial class KafkaEmulatorService(IOptions<KafkaEmulatorOptions> options, ILogger<KafkaEmulatorService> logger)
+public sealed partial class KafkaEmulatorService(IOptions<KafkaEmulatorOptions> options, IHostEnvironment environment,
+    ILoggerFactory loggers, ILogger<KafkaEmulatorService> logger)
     : IHostedService, IHealthCheck, IAsyncDisposable
 {
     private KafkaMockCluster? _cluster;
+    private EventHubsListener? _listener;
 
     public KafkaMockCluster Cluster => _cluster ?? throw new InvalidOperationException("The emulator has not started.");
 
@@ -18,6 +21,17 @@ public sealed partial class KafkaEmulatorService(IOptions<KafkaEmulatorOptions> 
         _cluster = KafkaMockCluster.Start(o.Port);
         _cluster.CreateTopic(o.Topic, o.Partitions);
         LogStarted(_cluster.BootstrapServers, o.Topic, o.Partitions);
+        if (o.EventHubs.Enabled)
+        {
+            o.EventHubs.CertificateDirectory = Path.GetFullPath(Path.Combine(environment.ContentRootPath, o.EventHubs.CertificateDirectory));
+            _listener = EventHubsListener.Start(_cluster, o.EventHubs, loggers.CreateLogger<EventHubsListener>());
+            LogListener(_listener.Port, _listener.CaPath, string.Join(", ", _listener.Rules));
+            if (_listener.DevelopmentEmulatorPort is { } development)
+            {
+                LogDevelopmentListener(development);
+            }
+        }
+
         return Task.CompletedTask;
     }
 
@@ -30,6 +44,12 @@ public sealed partial class KafkaEmulatorService(IOptions<KafkaEmulatorOptions> 
 
     public async ValueTask DisposeAsync()
     {
+        if (_listener is { } listener)
+        {
+            _listener = null;
+            await listener.DisposeAsync();
+        }
+
         if (_cluster is { } cluster)
         {
             _cluster = null;
@@ -39,4 +59,12 @@ public sealed partial class KafkaEmulatorService(IOptions<KafkaEmulatorOptions> 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kafka emulator listening at {BootstrapServers}, topic {Topic} with {Partitions} partitions")]
     private partial void LogStarted(string bootstrapServers, string topic, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Event Hubs listener at localhost:{Port} (SASL_SSL PLAIN, $ConnectionString); CA certificate for ssl.ca.location: {CaPath}; rules: {Rules}")]
+    private partial void LogListener(int port, string caPath, string rules);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Event Hubs emulator convention at localhost:{Port} (SASL_PLAINTEXT PLAIN, a UseDevelopmentEmulator=true connection string)")]
+    private partial void LogDevelopmentListener(int port);
 }

@@ -16,8 +16,9 @@ public sealed class KafkaMockCluster : IAsyncDisposable
     private readonly Lock _gate = new();
     private bool _disposed;
 
-    private KafkaMockCluster(IntPtr rk, IntPtr cluster, TcpRelay? relay, string bootstrapServers, int brokerCount)
+    private KafkaMockCluster(IntPtr rk, IntPtr cluster, TcpRelay? relay, string bootstrapServers, int brokerCount, IPEndPoint broker)
     {
+        BrokerEndpoint = broker;
         _rk = rk;
         _cluster = cluster;
         _relay = relay;
@@ -29,6 +30,9 @@ public sealed class KafkaMockCluster : IAsyncDisposable
     public string BootstrapServers { get; }
 
     public int BrokerCount { get; }
+
+    /// <summary>The first mock broker's own (ephemeral) endpoint, for listeners that sit in front of it.</summary>
+    internal IPEndPoint BrokerEndpoint { get; }
 
     /// <summary>
     /// Starts a cluster. With <paramref name="port"/> 0 clients talk to the mock broker's own ephemeral
@@ -60,12 +64,12 @@ public sealed class KafkaMockCluster : IAsyncDisposable
         }
 
         var bootstraps = Marshal.PtrToStringUTF8(LibRdKafka.rd_kafka_mock_cluster_bootstraps(cluster))!;
+        var target = IPEndPoint.Parse(bootstraps.Split(',')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
         if (port == 0)
         {
-            return new KafkaMockCluster(rk, cluster, null, bootstraps, brokerCount);
+            return new KafkaMockCluster(rk, cluster, null, bootstraps, brokerCount, target);
         }
 
-        var target = IPEndPoint.Parse(bootstraps.Split(',')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
         TcpRelay relay;
         try
         {
@@ -80,7 +84,7 @@ public sealed class KafkaMockCluster : IAsyncDisposable
 
         // Metadata must name the relay, or clients would bypass it for the ephemeral port.
         Check(LibRdKafka.rd_kafka_mock_broker_set_host_port(cluster, 1, "127.0.0.1", relay.Port), "set the advertised port");
-        return new KafkaMockCluster(rk, cluster, relay, $"127.0.0.1:{relay.Port}", brokerCount);
+        return new KafkaMockCluster(rk, cluster, relay, $"127.0.0.1:{relay.Port}", brokerCount, target);
     }
 
     public void CreateTopic(string topic, int partitions) =>

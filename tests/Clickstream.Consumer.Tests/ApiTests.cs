@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -30,6 +31,15 @@ public sealed class ApiTests
         Assert.Equal(300, stats.GetProperty("perSecond").GetArrayLength());
         Assert.Equal("param=testing", stats.GetProperty("topQueryParameters")[0].GetProperty("key").GetString());
 
+        // Bare pixel hits: the Referer is the page, so its host is the site and its path the page.
+        var sites = await client.GetFromJsonAsync<JsonElement>("/api/sites");
+        Assert.Equal("example.com", Assert.Single(sites.EnumerateArray()).GetProperty("site").GetString());
+        var site = await client.GetFromJsonAsync<JsonElement>("/api/stats?site=example.com");
+        Assert.Equal(30, site.GetProperty("pageviews").GetInt64());
+        Assert.Equal(30, site.GetProperty("totalEvents").GetInt64());
+        Assert.Equal(10, site.GetProperty("topPages")[0].GetProperty("count").GetInt64());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/stats?site=nowhere")).StatusCode);
+
         var recent = await client.GetFromJsonAsync<JsonElement>("/api/events/recent?n=5");
         Assert.Equal(5, recent.GetArrayLength());
         Assert.All(recent.EnumerateArray(), e => Assert.Equal("203.0.113.0", e.GetProperty("remote").GetString()));
@@ -57,7 +67,7 @@ public sealed class ApiTests
             }
         }
 
-        Assert.Equal(["event: stats", "event: reconciliation", "event: stats"], events);
+        Assert.Equal(["event: stats", "event: sites", "event: reconciliation", "event: stats"], events);
     }
 
     [Fact]
