@@ -120,7 +120,7 @@ public sealed partial class FileTail : IDisposable
 
                     if (writerClosed)
                     {
-                        LogDrained(Path, ReadPosition);
+                        LogWriterClosed(Path, ReadPosition);
                         return;
                     }
 
@@ -313,6 +313,9 @@ public sealed partial class FileTail : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}@{Offset}: line longer than {MaxLineBytes} bytes; it goes to the dead-letter file")]
     private partial void LogTooLong(string path, long offset, int maxLineBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Path}: its writer closed the log, read to the end at {Offset}")]
+    private partial void LogWriterClosed(string path, long offset);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Path} is gone and drained up to {Offset}")]
     private partial void LogDrained(string path, long offset);
