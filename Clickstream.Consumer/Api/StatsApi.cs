@@ -1,4 +1,5 @@
 using Clickstream.Consumer.Api;
+using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Stats;
@@ -18,6 +19,7 @@ public static class StatsApi
         api.MapGet("/events/recent", (RecentEvents recent, IOptions<ConsumerOptions> options, int? n) =>
             TypedResults.Ok(recent.Last(n ?? 50, options.Value.ShowRemoteAddresses)));
         api.MapGet("/stream", StreamAsync);
+        api.MapGet("/checkpoint", (StateCheckpointer checkpoints) => TypedResults.Ok(checkpoints.Status()));
         return app;
     }
 

@@ -27,6 +27,26 @@ public sealed class TopCounter(int maxKeys = 10_000)
 
     public long Get(string key) => _counts.GetValueOrDefault(key);
 
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_counts.Count);
+        foreach (var (key, count) in _counts)
+        {
+            writer.Write(key);
+            writer.Write(count);
+        }
+    }
+
+    internal void Load(BinaryReader reader)
+    {
+        _counts.Clear();
+        var n = reader.ReadInt32();
+        for (var i = 0; i < n; i++)
+        {
+            _counts[reader.ReadString()] = reader.ReadInt64();
+        }
+    }
+
     public IReadOnlyList<Ranked> Top(int n) =>
         _counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(n)
             .Select(p => new Ranked(p.Key, p.Value)).ToList();

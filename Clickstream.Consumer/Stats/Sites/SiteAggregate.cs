@@ -39,7 +39,7 @@ public sealed record SiteSnapshot(
 /// systems and devices count sessions (at their first page view); custom events count events. Bots never
 /// reach it (they are counted apart). Not thread-safe: <see cref="SiteStats"/> locks around it.
 /// </summary>
-public sealed class SiteAggregate(string? site)
+public sealed partial class SiteAggregate(string? site)
 {
     public const int MinutesShown = 30;
     private const int TopN = 10;
