@@ -22,6 +22,9 @@ public static class ConsumerExtensions
         builder.Services.AddSingleton(sp => new DeduplicationWindow(sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.DeduplicationWindow));
         builder.Services.AddSingleton<StartingPositions>();
         builder.AddStateCheckpoints();
+        builder.Services.AddOptions<Clickstream.Consumer.Stats.History.RangeOptions>().BindConfiguration(Clickstream.Consumer.Stats.History.RangeOptions.SectionName)
+            .Validate(o => o.ZonesExist(), "Ranges:DefaultTimeZone and every Ranges:TimeZones:SITE must be a time zone id known here (IANA, e.g. Europe/Berlin).")
+            .ValidateOnStart();
         builder.Services.AddSingleton<HourlyJsonlSink>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HourlyJsonlSink>());
         builder.AddPipelineReconciliation();

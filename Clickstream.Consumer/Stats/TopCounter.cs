@@ -27,6 +27,9 @@ public sealed class TopCounter(int maxKeys = 10_000)
 
     public long Get(string key) => _counts.GetValueOrDefault(key);
 
+    /// <summary>Every key and its count, for merging tables (the caller holds the owner's lock).</summary>
+    internal IEnumerable<KeyValuePair<string, long>> Counts => _counts;
+
     internal void Save(BinaryWriter writer)
     {
         writer.Write(_counts.Count);

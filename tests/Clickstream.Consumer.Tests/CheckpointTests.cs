@@ -84,9 +84,11 @@ public sealed class CheckpointFormatTests
         Assert.Equal(JsonSerializer.Serialize(expected.Snapshot() with { FreshnessP50Ms = null, FreshnessP99Ms = null }, options),
             JsonSerializer.Serialize(actual.Snapshot() with { FreshnessP50Ms = null, FreshnessP99Ms = null }, options));
         Assert.Equal(JsonSerializer.Serialize(expected.Sites.Sites()), JsonSerializer.Serialize(actual.Sites.Sites()));
+        var month = Stats.History.DateRange.Resolve("30d", null, null, TimeZoneInfo.Utc, DateTimeOffset.UtcNow, out _)!;
         foreach (var site in expected.Sites.Sites().Select(s => s.Site).Append(null))
         {
             Assert.Equal(JsonSerializer.Serialize(expected.Sites.Snapshot(site)), JsonSerializer.Serialize(actual.Sites.Snapshot(site)));
+            Assert.Equal(JsonSerializer.Serialize(expected.Sites.Range(site, month)), JsonSerializer.Serialize(actual.Sites.Range(site, month)));
         }
     }
 }

@@ -12,6 +12,7 @@ public sealed partial class SiteAggregate
             writer.Write(value);
         }
 
+        History.Save(writer);
         _visitors.Save(writer);
         _active.Save(writer);
         _pageviewsPerMinute.Save(writer);
@@ -42,6 +43,7 @@ public sealed partial class SiteAggregate
         (_events, _pageviews, _sessions, _entries, _nonBounced, _newVisitorSessions, _engagedMs, _bots) =
             (reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(),
              reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
+        History.Load(reader);
         _visitors.Load(reader);
         _active.Load(reader);
         _pageviewsPerMinute.Load(reader);

@@ -79,11 +79,15 @@ public sealed partial class SiteAggregate(string? site)
 
     public long Pageviews => _pageviews;
 
+    /// <summary>The same figures in minute, hour and day buckets, for ranges.</summary>
+    public History.SiteHistory History { get; } = new();
+
     public void Bot() => _bots++;
 
     public void Apply(AnalyticsEvent e, ulong visitor, SessionStep step, DateTimeOffset at, DateTimeOffset now)
     {
         _events++;
+        History.Apply(e, visitor, step, at, now);
         _visitors.Add(visitor);
         _active.Seen(visitor, at, now);
         if (step.NewSession)
