@@ -2,6 +2,7 @@ using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
+using Clickstream.Contracts;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +12,7 @@ public static class ConsumerExtensions
 {
     public static IHostApplicationBuilder AddClickstreamConsumer(this IHostApplicationBuilder builder)
     {
+        builder.AddTelemetry(meters: [ConsumerMetrics.MeterName], activitySources: [ClickstreamConsumer.ActivitySourceName]);
         builder.Services.AddOptions<ConsumerOptions>().BindConfiguration(ConsumerOptions.SectionName);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LiveStats>();
@@ -32,23 +34,26 @@ public static class ConsumerExtensions
         builder.AddKafkaConsumer<byte[]?, byte[]>("kafka",
             settings =>
             {
-                settings.Config.TryAdd("group.id", "clickstream-dashboard");
-                settings.Config.TryAdd("auto.offset.reset", "earliest");
-                // At-least-once: offsets are stored by hand after an event is applied, then auto-committed.
-                settings.Config.TryAdd("enable.auto.offset.store", "false");
-                settings.Config.TryAdd("enable.auto.commit", "true");
-                settings.Config.TryAdd("auto.commit.interval.ms", "1000");
-                settings.Config.TryAdd("fetch.wait.max.ms", "50");
-                // A partition's fetch queue is the group's one consumer queue, so once it holds
-                // queued.min.messages (100k) every partition postpones its next fetch by this backoff:
-                // librdkafka's 1 s default left both our threads idle ~75% of the time (we drain 100k in
-                // ~0.4 s), capping bench/consumer.sh at ~120k events/s; at 10 ms, ~250-330k. The queue's
-                // bound (memory) is unchanged, it is only re-checked sooner.
-                settings.Config.TryAdd("fetch.queue.backoff.ms", "10");
-                // Marshal only the headers besides key and value: the topic name (a string per message)
-                // and the timestamp are not needed (one topic; hit time is in the line), and skipping them
-                // took a bare consumer from ~170k to ~330k messages/s here. Positions use Kafka:Topic.
-                settings.Config.TryAdd("dotnet.consumer.consume.result.fields", "headers");
+                settings.SetDefaults(new ConsumerConfig
+                {
+                    GroupId = PipelineDefaults.ConsumerGroup,
+                    AutoOffsetReset = AutoOffsetReset.Earliest,
+                    // At-least-once: offsets are stored by hand after an event is applied, then auto-committed.
+                    EnableAutoOffsetStore = false,
+                    EnableAutoCommit = true,
+                    AutoCommitIntervalMs = 1000,
+                    FetchWaitMaxMs = 50,
+                    // A partition's fetch queue is the group's one consumer queue, so once it holds
+                    // queued.min.messages (100k) every partition postpones its next fetch by this backoff:
+                    // librdkafka's 1 s default left both our threads idle ~75% of the time (we drain 100k in
+                    // ~0.4 s), capping bench/consumer.sh at ~120k events/s; at 10 ms, ~250-330k. The queue's
+                    // bound (memory) is unchanged, it is only re-checked sooner.
+                    FetchQueueBackoffMs = 10,
+                    // Marshal only the headers besides key and value: the topic name (a string per message)
+                    // and the timestamp are not needed (one topic; hit time is in the line), and skipping them
+                    // took a bare consumer from ~170k to ~330k messages/s here. Positions use Kafka:Topic.
+                    ConsumeResultFields = "headers",
+                });
             },
             (sp, consumer) =>
             {
