@@ -21,6 +21,12 @@ public static class ConsumerExtensions
         builder.Services.AddSingleton<ConsumerMetrics>();
         builder.Services.AddSingleton<OffsetGapDetector>();
         builder.Services.AddSingleton<PendingOffsets>();
+        builder.Services.AddSingleton(sp => new DeduplicationWindow(sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.DeduplicationWindow));
+        builder.Services.AddSingleton<StartingPositions>();
+        builder.AddStateCheckpoints();
+        builder.Services.AddOptions<Clickstream.Consumer.Stats.History.RangeOptions>().BindConfiguration(Clickstream.Consumer.Stats.History.RangeOptions.SectionName)
+            .Validate(o => o.ZonesExist(), "Ranges:DefaultTimeZone and every Ranges:TimeZones:SITE must be a time zone id known here (IANA, e.g. Europe/Berlin).")
+            .ValidateOnStart();
         builder.Services.AddSingleton<HourlyJsonlSink>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HourlyJsonlSink>());
         builder.AddPipelineReconciliation();
@@ -51,11 +57,10 @@ public static class ConsumerExtensions
             },
             (sp, consumer) =>
             {
-                var gaps = sp.GetRequiredService<OffsetGapDetector>();
                 var metrics = sp.GetRequiredService<ConsumerMetrics>();
                 var pending = sp.GetRequiredService<PendingOffsets>();
-                var replay = sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.ReplayOnStart;
-                consumer.SetPartitionsAssignedHandler((c, partitions) => StartingOffsets(c, partitions, gaps, replay));
+                var starting = sp.GetRequiredService<StartingPositions>();
+                consumer.SetPartitionsAssignedHandler(starting.Assigned);
                 consumer.SetPartitionsRevokedHandler((c, partitions) =>
                 {
                     // Finish applying what was handed over and store it, so the next owner starts after it.
@@ -70,33 +75,5 @@ public static class ConsumerExtensions
 
         builder.Services.AddHostedService<ClickstreamConsumer>();
         return builder;
-    }
-
-    /// <summary>
-    /// Where each newly assigned partition starts. Replaying (the default): where this process left it,
-    /// or the beginning when it never read it, because the aggregates live in memory and must be rebuilt;
-    /// the event-id window keeps the replay exact. Otherwise: the group's committed offset.
-    /// </summary>
-    private static IEnumerable<TopicPartitionOffset> StartingOffsets(IConsumer<byte[]?, byte[]> consumer,
-        List<TopicPartition> partitions, OffsetGapDetector gaps, bool replay)
-    {
-        List<TopicPartitionOffset> committed = [];
-        try
-        {
-            committed = consumer.Committed(partitions, TimeSpan.FromSeconds(5));
-        }
-        catch (KafkaException)
-        {
-            // Without committed offsets the first message of each partition sets the baseline.
-        }
-
-        if (!replay)
-        {
-            gaps.Assigned(committed);
-            return partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset));
-        }
-
-        gaps.Replaying(committed);
-        return partitions.Select(p => new TopicPartitionOffset(p, gaps.Position(p) is { } next ? new Offset(next) : Offset.Beginning));
     }
 }

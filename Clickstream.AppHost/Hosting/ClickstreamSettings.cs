@@ -107,6 +107,9 @@ public sealed class ClickstreamSettings
 
     public string ShipperStateDirectory => Path.Combine(DataDirectory, "shipper");
 
+    /// <summary>The consumer's checkpoints (aggregates with the offsets they reflect), so a restart keeps its history.</summary>
+    public string ConsumerStateDirectory => Path.Combine(DataDirectory, "consumer");
+
     public sealed class PortSettings
     {
         public int Pixel { get; set; } = 8080;
