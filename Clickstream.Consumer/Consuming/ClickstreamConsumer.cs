@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Threading.Channels;
 using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Sink;
@@ -305,7 +304,7 @@ public sealed partial class ClickstreamConsumer(
         ActivityContext parent = default;
         if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.TraceParent, out var traceParent) == true)
         {
-            ActivityContext.TryParse(Encoding.ASCII.GetString(traceParent), null, isRemote: true, out parent);
+            TraceParent.TryParse(traceParent, out parent);
         }
 
         var activity = Source.StartActivity("apply", ActivityKind.Consumer, parent);
