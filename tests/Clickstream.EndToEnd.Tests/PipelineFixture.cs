@@ -1,7 +1,10 @@
 using System.Net.Http.Json;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Clickstream.Contracts;
 using Clickstream.Tests;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Clickstream.EndToEnd.Tests;
 
@@ -15,11 +18,11 @@ public class PipelineFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
-    public int PixelPort { get; } = TestEnvironment.FreeTcpPort();
+    public int PixelPort { get; private set; }
 
-    public int ConsumerPort { get; } = TestEnvironment.FreeTcpPort();
+    public int ConsumerPort { get; private set; }
 
-    public int KafkaPort { get; } = TestEnvironment.FreeTcpPort();
+    public int KafkaPort { get; private set; }
 
     public string Bootstrap => $"127.0.0.1:{KafkaPort}";
 
@@ -39,6 +42,29 @@ public class PipelineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // A free port is released before the AppHost binds it, so another process can take it meanwhile. Then a
+        // service fails to start: the pipeline is started again on other ports (when one of ours is indeed taken).
+        for (var attempt = 1; ; attempt++)
+        {
+            (PixelPort, ConsumerPort, KafkaPort) = (TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort());
+            try
+            {
+                await StartAsync();
+                return;
+            }
+            catch (ServiceDidNotStartException) when (attempt < 3)
+            {
+                await App.DisposeAsync();
+                if (TestEnvironment.AreFree(PixelPort, ConsumerPort, KafkaPort))
+                {
+                    throw; // not a port taken by someone else
+                }
+            }
+        }
+    }
+
+    private async Task StartAsync()
+    {
         string[] args =
         [
             $"--Clickstream:DataDirectory={_data.Path}",
@@ -54,9 +80,18 @@ public class PipelineFixture : IAsyncLifetime
         await App.StartAsync(startup.Token);
         foreach (var resource in new[] { "kafka", "pixel", "shipper", "consumer" })
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+            // Healthy, or ended (a port in use ends a service at once): no waiting out the timeout for a service that is gone.
+            var reached = await App.ResourceNotifications.WaitForResourceAsync(resource,
+                e => e.Snapshot.HealthStatus == HealthStatus.Healthy || KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text),
+                startup.Token);
+            if (reached.Snapshot.HealthStatus != HealthStatus.Healthy)
+            {
+                throw new ServiceDidNotStartException($"{resource} ended as {reached.Snapshot.State?.Text} instead of becoming healthy");
+            }
         }
     }
+
+    private sealed class ServiceDidNotStartException(string message) : Exception(message);
 
     /// <summary>The consumer's <c>totalEvents</c>: hits counted once each.</summary>
     public async Task<long> TotalEventsAsync()
@@ -64,6 +99,26 @@ public class PipelineFixture : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = ConsumerUri };
         var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/stats");
         return stats.GetProperty("totalEvents").GetInt64();
+    }
+
+    /// <summary>
+    /// Waits until the consumer has dealt with every message on the topic (applied, or dropped as a redelivery),
+    /// so a duplicate applied would show in <c>totalEvents</c> by then: no fixed pause. Returns the messages.
+    /// </summary>
+    internal async Task<IReadOnlyList<Kcat.Message>> SettledAsync()
+    {
+        IReadOnlyList<Kcat.Message> messages = [];
+        long handled = -1;
+        var settled = await TestEnvironment.EventuallyAsync(async () =>
+        {
+            messages = await Kcat.ReadAllAsync(Bootstrap, PipelineDefaults.Topic, TimeSpan.FromSeconds(30));
+            using var http = new HttpClient { BaseAddress = ConsumerUri };
+            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/stats");
+            handled = stats.GetProperty("totalEvents").GetInt64() + stats.GetProperty("duplicatesDropped").GetInt64();
+            return handled == messages.Count;
+        }, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(500));
+        Assert.True(settled, $"the consumer applied or dropped {handled} of the {messages.Count} messages on the topic");
+        return messages;
     }
 
     public async Task DisposeAsync()
