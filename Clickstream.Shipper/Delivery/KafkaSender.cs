@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Text;
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Clickstream.Shipper.DeadLetters;
 using Confluent.Kafka;
@@ -15,8 +16,6 @@ namespace Clickstream.Shipper.Delivery;
 /// </summary>
 public sealed partial class KafkaSender
 {
-    public const string EventIdHeader = "event-id";
-    public const string TraceParentHeader = "traceparent";
     public const string ShipActivityName = "ship";
 
     private readonly IProducer<byte[]?, byte[]> _producer;
@@ -169,10 +168,10 @@ public sealed partial class KafkaSender
     {
         line.Attempts++;
         line.SentTimestamp = _time.GetTimestamp();
-        var headers = new Headers { { EventIdHeader, line.EventId } };
+        var headers = new Headers { { KafkaHeaders.EventId, line.EventId } };
         if ((line.TraceParentHeader ?? line.TraceParent) is { } traceParent)
         {
-            headers.Add(TraceParentHeader, traceParent);
+            headers.Add(KafkaHeaders.TraceParent, traceParent);
         }
 
         var message = new Message<byte[]?, byte[]> { Key = line.Key, Value = line.Value, Headers = headers };

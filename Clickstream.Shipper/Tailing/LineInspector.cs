@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Clickstream.Contracts;
 
 namespace Clickstream.Shipper.Tailing;
 
@@ -32,7 +33,7 @@ public readonly record struct InspectedLine(LineVerdict Verdict, byte[]? Value, 
 /// </summary>
 public static class LineInspector
 {
-    private static readonly byte[] Dash = "-"u8.ToArray();
+    private static readonly byte[] Dash = AccessLogFields.EmptyUtf8.ToArray();
 
     public static InspectedLine Inspect(ReadOnlySpan<byte> line)
     {
@@ -84,11 +85,11 @@ public static class LineInspector
                 return false;
             }
 
-            if (name.SequenceEqual("cookie"u8))
+            if (name.SequenceEqual(AccessLogFields.CookieUtf8))
             {
                 key = value.IsEmpty || value.SequenceEqual(Dash) ? null : value.ToArray();
             }
-            else if (name.SequenceEqual("traceparent"u8))
+            else if (name.SequenceEqual(AccessLogFields.TraceParentUtf8))
             {
                 traceParent = IsTraceParent(value) ? value.ToArray() : null;
             }
@@ -146,7 +147,7 @@ public static class LineInspector
 
             while (reader.Read())
             {
-                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("cookie"u8))
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals(AccessLogFields.CookieUtf8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
@@ -160,7 +161,7 @@ public static class LineInspector
                         reader.Skip();
                     }
                 }
-                else if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("traceparent"u8))
+                else if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals(AccessLogFields.TraceParentUtf8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && IsTraceParent(reader.ValueSpan))

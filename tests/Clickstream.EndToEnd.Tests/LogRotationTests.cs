@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Pixel.Tests;
 using Clickstream.Tests;
@@ -50,7 +51,7 @@ public sealed class LogRotationTests(ITestOutputHelper output)
     public async Task Every_answered_hit_is_on_the_topic_exactly_once_across_logrotate_runs(PixelKind kind, Rotation rotation)
     {
         await using var cluster = KafkaMockCluster.Start();
-        cluster.CreateTopic("clickstream", 4);
+        cluster.CreateTopic(PipelineDefaults.Topic, 4);
         using var directory = TestEnvironment.CreateTempDirectory("clickstream-logrotate");
         using var pixel = RotatedPixel.Start(kind, directory.Path, output);
         var shipperPort = TestEnvironment.FreeTcpPort();
@@ -59,7 +60,7 @@ public sealed class LogRotationTests(ITestOutputHelper output)
             ["Shipper__Paths__0"] = Path.Combine(Path.GetDirectoryName(pixel.LogFile)!, "*.log"),
             ["Shipper__StateDirectory"] = Path.Combine(directory.Path, "shipper"),
             ["Shipper__RotateWait"] = "00:00:01",
-            ["Kafka__Topic"] = "clickstream",
+            ["Kafka__Topic"] = PipelineDefaults.Topic,
             ["ConnectionStrings__kafka"] = cluster.BootstrapServers,
         });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -93,7 +94,7 @@ public sealed class LogRotationTests(ITestOutputHelper output)
             }
         }
 
-        var messages = await Kcat.ReadAllAsync(cluster.BootstrapServers, "clickstream", Patience);
+        var messages = await Kcat.ReadAllAsync(cluster.BootstrapServers, PipelineDefaults.Topic, Patience);
         var perHit = messages.GroupBy(m => ServiceProcess.HitId(m.Value)).ToDictionary(g => g.Key, g => g.Count());
         var files = Directory.GetFiles(Path.GetDirectoryName(pixel.LogFile)!);
         output.WriteLine($"{kind}/{rotation}: {Rotations} rotations, {answered.Count} hits answered, {messages.Count} messages on the topic " +

@@ -32,6 +32,11 @@ public class PipelineFixture : IAsyncLifetime
     /// <summary>AppHost arguments a derived fixture adds, e.g. <c>--Pixel:Server=nginx</c>.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>A derived fixture's changes to the AppHost's configuration before it is built.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         string[] args =
@@ -43,6 +48,7 @@ public class PipelineFixture : IAsyncLifetime
             .. ExtraArguments,
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Clickstream_AppHost>(args);
+        Configure(builder);
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(startup.Token);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Xunit.Abstractions;
 
 namespace Clickstream.EndToEnd.Tests;
@@ -72,7 +73,7 @@ internal sealed class ServiceProcess : IDisposable
     /// <summary>N of a test hit <c>/i?…hit=N</c> in an access-log line.</summary>
     public static int HitId(string line)
     {
-        var path = JsonDocument.Parse(line).RootElement.GetProperty("path").GetString()!;
+        var path = JsonDocument.Parse(line).RootElement.GetProperty(AccessLogFields.Path).GetString()!;
         return int.Parse(path[(path.IndexOf("hit=", StringComparison.Ordinal) + 4)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
