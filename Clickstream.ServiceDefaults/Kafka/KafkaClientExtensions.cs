@@ -100,7 +100,7 @@ public static class KafkaClientExtensions
         Action<Handlers> setLog, Action<Handlers> setError, Action<KafkaStatisticsMetrics> setStatistics)
     {
         var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"Clickstream.Kafka.{connectionName}");
-        var handlers = new Handlers(logger);
+        var handlers = new Handlers(logger, settings.Connection, sp.GetService<TimeProvider>() ?? TimeProvider.System);
         setLog(handlers);
         setError(handlers);
         if (!settings.DisableMetrics)
@@ -134,10 +134,19 @@ public static class KafkaClientExtensions
     }
 
     /// <summary>librdkafka's own log and error callbacks, forwarded to <see cref="ILogger"/>.</summary>
-    private sealed class Handlers(ILogger logger)
+    private sealed class Handlers(ILogger logger, KafkaConnection connection, TimeProvider time)
     {
+        /// <summary>A refused key is retried at every reconnect, many times a second across a client's connections: say it once a minute.</summary>
+        private static readonly TimeSpan AuthenticationReportInterval = TimeSpan.FromMinutes(1);
+
+        private readonly Lock _authentication = new();
+        private long _lastAuthenticationReport;
+        private int _authenticationRepeats;
+
         public void Log(LogMessage message) => logger.Log(message.Level switch
         {
+            // The error callback reports a refused key in one line naming the rule (below); librdkafka's own line is detail.
+            _ when message.Facility == "FAIL" && message.Message.Contains("SASL authentication error", StringComparison.Ordinal) => LogLevel.Debug,
             SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,
             SyslogLevel.Error => LogLevel.Error,
             SyslogLevel.Warning => LogLevel.Warning,
@@ -145,7 +154,33 @@ public static class KafkaClientExtensions
             _ => LogLevel.Debug,
         }, "librdkafka {Facility}: {Message}", message.Facility, message.Message);
 
-        public void Error(Error error) => logger.Log(error.IsFatal ? LogLevel.Critical : LogLevel.Warning,
-            "Kafka client error {Code}: {Reason}", error.Code, error.Reason);
+        public void Error(Error error)
+        {
+            if (error.Code != ErrorCode.Local_Authentication)
+            {
+                logger.Log(error.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", error.Code, error.Reason);
+                return;
+            }
+
+            // The broker refused the credentials: which endpoint and rule (never the key), in one line. The client keeps
+            // retrying, so nothing read is dropped; a corrected key takes effect at the next start.
+            int repeats;
+            lock (_authentication)
+            {
+                var now = time.GetTimestamp();
+                if (_lastAuthenticationReport != 0 && time.GetElapsedTime(_lastAuthenticationReport, now) < AuthenticationReportInterval)
+                {
+                    _authenticationRepeats++;
+                    return;
+                }
+
+                _lastAuthenticationReport = now;
+                repeats = _authenticationRepeats;
+                _authenticationRepeats = 0;
+            }
+
+            logger.LogError("Kafka authentication failed for {Connection}: {Reason}; retrying ({Repeats} refusals since the last report)",
+                connection, error.Reason.ReplaceLineEndings(" "), repeats);
+        }
     }
 }
