@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need (kcat, nginx, chromium) when missing, then runs
+# The README's test command: installs what the tests need (kcat, nginx, chromium, npm packages) when missing, then runs
 # every test in the solution. Extra arguments go to `dotnet test` (e.g. --filter).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,6 +8,7 @@ need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   sudo=""
@@ -15,5 +16,9 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# Snowplow's browser tracker for the browser tests, at the version package-lock.json pins.
+browser=tests/Clickstream.EndToEnd.Tests/browser
+[ -f "$browser/node_modules/@snowplow/browser-tracker/dist/index.umd.min.js" ] || npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error
 
 dotnet test Clickstream.sln "$@"

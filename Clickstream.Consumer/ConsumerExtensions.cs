@@ -2,6 +2,7 @@ using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
+using Clickstream.Contracts;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +12,7 @@ public static class ConsumerExtensions
 {
     public static IHostApplicationBuilder AddClickstreamConsumer(this IHostApplicationBuilder builder)
     {
+        builder.AddTelemetry(meters: [ConsumerMetrics.MeterName], activitySources: [ClickstreamConsumer.ActivitySourceName]);
         builder.Services.AddOptions<ConsumerOptions>().BindConfiguration(ConsumerOptions.SectionName);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LiveStats>();
@@ -19,6 +21,12 @@ public static class ConsumerExtensions
         builder.Services.AddSingleton<ConsumerMetrics>();
         builder.Services.AddSingleton<OffsetGapDetector>();
         builder.Services.AddSingleton<PendingOffsets>();
+        builder.Services.AddSingleton(sp => new DeduplicationWindow(sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.DeduplicationWindow));
+        builder.Services.AddSingleton<StartingPositions>();
+        builder.AddStateCheckpoints();
+        builder.Services.AddOptions<Clickstream.Consumer.Stats.History.RangeOptions>().BindConfiguration(Clickstream.Consumer.Stats.History.RangeOptions.SectionName)
+            .Validate(o => o.ZonesExist(), "Ranges:DefaultTimeZone and every Ranges:TimeZones:SITE must be a time zone id known here (IANA, e.g. Europe/Berlin).")
+            .ValidateOnStart();
         builder.Services.AddSingleton<HourlyJsonlSink>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HourlyJsonlSink>());
         builder.AddPipelineReconciliation();
@@ -26,31 +34,33 @@ public static class ConsumerExtensions
         builder.AddKafkaConsumer<byte[]?, byte[]>("kafka",
             settings =>
             {
-                settings.Config.TryAdd("group.id", "clickstream-dashboard");
-                settings.Config.TryAdd("auto.offset.reset", "earliest");
-                // At-least-once: offsets are stored by hand after an event is applied, then auto-committed.
-                settings.Config.TryAdd("enable.auto.offset.store", "false");
-                settings.Config.TryAdd("enable.auto.commit", "true");
-                settings.Config.TryAdd("auto.commit.interval.ms", "1000");
-                settings.Config.TryAdd("fetch.wait.max.ms", "50");
-                // A partition's fetch queue is the group's one consumer queue, so once it holds
-                // queued.min.messages (100k) every partition postpones its next fetch by this backoff:
-                // librdkafka's 1 s default left both our threads idle ~75% of the time (we drain 100k in
-                // ~0.4 s), capping bench/consumer.sh at ~120k events/s; at 10 ms, ~250-330k. The queue's
-                // bound (memory) is unchanged, it is only re-checked sooner.
-                settings.Config.TryAdd("fetch.queue.backoff.ms", "10");
-                // Marshal only the headers besides key and value: the topic name (a string per message)
-                // and the timestamp are not needed (one topic; hit time is in the line), and skipping them
-                // took a bare consumer from ~170k to ~330k messages/s here. Positions use Kafka:Topic.
-                settings.Config.TryAdd("dotnet.consumer.consume.result.fields", "headers");
+                settings.SetDefaults(new ConsumerConfig
+                {
+                    GroupId = PipelineDefaults.ConsumerGroup,
+                    AutoOffsetReset = AutoOffsetReset.Earliest,
+                    // At-least-once: offsets are stored by hand after an event is applied, then auto-committed.
+                    EnableAutoOffsetStore = false,
+                    EnableAutoCommit = true,
+                    AutoCommitIntervalMs = 1000,
+                    FetchWaitMaxMs = 50,
+                    // A partition's fetch queue is the group's one consumer queue, so once it holds
+                    // queued.min.messages (100k) every partition postpones its next fetch by this backoff:
+                    // librdkafka's 1 s default left both our threads idle ~75% of the time (we drain 100k in
+                    // ~0.4 s), capping bench/consumer.sh at ~120k events/s; at 10 ms, ~250-330k. The queue's
+                    // bound (memory) is unchanged, it is only re-checked sooner.
+                    FetchQueueBackoffMs = 10,
+                    // Marshal only the headers besides key and value: the topic name (a string per message)
+                    // and the timestamp are not needed (one topic; hit time is in the line), and skipping them
+                    // took a bare consumer from ~170k to ~330k messages/s here. Positions use Kafka:Topic.
+                    ConsumeResultFields = "headers",
+                });
             },
             (sp, consumer) =>
             {
-                var gaps = sp.GetRequiredService<OffsetGapDetector>();
                 var metrics = sp.GetRequiredService<ConsumerMetrics>();
                 var pending = sp.GetRequiredService<PendingOffsets>();
-                var replay = sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.ReplayOnStart;
-                consumer.SetPartitionsAssignedHandler((c, partitions) => StartingOffsets(c, partitions, gaps, replay));
+                var starting = sp.GetRequiredService<StartingPositions>();
+                consumer.SetPartitionsAssignedHandler(starting.Assigned);
                 consumer.SetPartitionsRevokedHandler((c, partitions) =>
                 {
                     // Finish applying what was handed over and store it, so the next owner starts after it.
@@ -65,33 +75,5 @@ public static class ConsumerExtensions
 
         builder.Services.AddHostedService<ClickstreamConsumer>();
         return builder;
-    }
-
-    /// <summary>
-    /// Where each newly assigned partition starts. Replaying (the default): where this process left it,
-    /// or the beginning when it never read it, because the aggregates live in memory and must be rebuilt;
-    /// the event-id window keeps the replay exact. Otherwise: the group's committed offset.
-    /// </summary>
-    private static IEnumerable<TopicPartitionOffset> StartingOffsets(IConsumer<byte[]?, byte[]> consumer,
-        List<TopicPartition> partitions, OffsetGapDetector gaps, bool replay)
-    {
-        List<TopicPartitionOffset> committed = [];
-        try
-        {
-            committed = consumer.Committed(partitions, TimeSpan.FromSeconds(5));
-        }
-        catch (KafkaException)
-        {
-            // Without committed offsets the first message of each partition sets the baseline.
-        }
-
-        if (!replay)
-        {
-            gaps.Assigned(committed);
-            return partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset));
-        }
-
-        gaps.Replaying(committed);
-        return partitions.Select(p => new TopicPartitionOffset(p, gaps.Position(p) is { } next ? new Offset(next) : Offset.Beginning));
     }
 }

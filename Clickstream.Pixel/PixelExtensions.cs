@@ -11,6 +11,8 @@ public static class PixelExtensions
 {
     public static IHostApplicationBuilder AddPixel(this IHostApplicationBuilder builder)
     {
+        // A hit's trace is ASP.NET Core's request span; the pixel adds only its meter.
+        builder.AddTelemetry(meters: [Clickstream.Pixel.PixelTelemetry.MeterName], activitySources: []);
         builder.Services.AddOptions<PixelOptions>()
             .BindConfiguration(PixelOptions.SectionName)
             .Validate(o => o.TrustedProxies.All(p => Try(() => ClientAddress.ParseNetwork(p))), "Pixel:TrustedProxies holds an entry that is neither an address nor a CIDR range.")

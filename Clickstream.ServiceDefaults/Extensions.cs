@@ -1,6 +1,8 @@
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -16,18 +18,8 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class Extensions
 {
-    private const string HealthEndpointPath = "/health";
-    private const string AlivenessEndpointPath = "/alive";
-
-    /// <summary>Meter and activity source names of our own code, so OpenTelemetry exports them.</summary>
-    public static readonly string[] ClickstreamTelemetrySources =
-    [
-        "Clickstream.Pixel",
-        "Clickstream.Shipper",
-        "Clickstream.Consumer",
-        "Clickstream.Kafka",
-        "Clickstream.KafkaEmulator",
-    ];
+    private const string HealthEndpointPath = HealthProbes.HealthPath;
+    private const string AlivenessEndpointPath = HealthProbes.AlivePath;
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -65,19 +57,20 @@ public static class Extensions
             {
                 metrics.AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
-                    .AddRuntimeInstrumentation()
-                    .AddMeter(ClickstreamTelemetrySources);
+                    .AddRuntimeInstrumentation();
             })
             .WithTracing(tracing =>
             {
+                // Each service and client integration adds its own sources and meters (AddTelemetry).
                 tracing.AddSource(builder.Environment.ApplicationName)
-                    .AddSource(ClickstreamTelemetrySources)
                     .AddAspNetCoreInstrumentation(options =>
-                        // Probes would drown the hits in the trace view.
-                        options.Filter = context =>
-                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                    .AddHttpClientInstrumentation();
+                        // Probes and the reconciliation strip's once-a-second polling would bury the one trace
+                        // per hit in the Traces view, as Aspire's templates keep health checks out of it.
+                        options.Filter = context => !IsHousekeeping(context.Request.Path, served: true))
+                    .AddHttpClientInstrumentation(options =>
+                        // The polling side too: its client span would be a root trace of its own every second.
+                        options.FilterHttpRequestMessage = request =>
+                            request.RequestUri is not { } uri || !IsHousekeeping(new PathString(uri.AbsolutePath), served: false));
             });
 
         builder.Services.AddOpenTelemetry().UseOtlpExporter();
@@ -85,6 +78,29 @@ public static class Extensions
         builder.Services.AddHostedService<TelemetryShutdown>();
         return builder;
     }
+
+    /// <summary>
+    /// Exports a service's own meters and activity sources, the way Aspire's client integrations register
+    /// theirs: each service names its own, so these defaults know none of them. Without an exporter
+    /// (no <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>) nothing is registered and the names are ignored.
+    /// </summary>
+    public static TBuilder AddTelemetry<TBuilder>(this TBuilder builder, string[] meters, string[] activitySources)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(meters));
+        builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddSource(activitySources));
+        return builder;
+    }
+
+    /// <summary>
+    /// Probes and <c>/stats</c> polling: many a minute, never part of a hit. A request we send may go through
+    /// a reverse proxy's prefix (<c>https://host/prefix/stats</c>), so its path is matched by its end.
+    /// </summary>
+    private static bool IsHousekeeping(PathString path, bool served) =>
+        path.StartsWithSegments(HealthEndpointPath)
+        || path.StartsWithSegments(AlivenessEndpointPath)
+        || path.StartsWithSegments(StageStats.Path)
+        || (!served && path.Value?.EndsWith(StageStats.Path, StringComparison.Ordinal) == true);
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -12,6 +12,7 @@ public static class ShipperExtensions
 {
     public static IHostApplicationBuilder AddShipper(this IHostApplicationBuilder builder)
     {
+        builder.AddTelemetry(meters: [ShipperMetrics.MeterName], activitySources: [ShipperMetrics.ActivitySource.Name]);
         builder.Services.AddOptions<ShipperOptions>()
             .BindConfiguration(ShipperOptions.SectionName)
             .PostConfigure(o =>
@@ -28,14 +29,17 @@ public static class ShipperExtensions
         {
             // Defaults for a shipper that must not lose or reorder; each stays overridable from Kafka:Producer:Config.
             var eventHubs = settings.ConnectionString is { } cs && KafkaConnection.Parse(cs).IsEventHubs;
-            settings.Config.TryAdd("enable.idempotence", "true");
-            settings.Config.TryAdd("message.timeout.ms", "0"); // librdkafka retries until delivered
-            settings.Config.TryAdd("linger.ms", "5");
-            // Event Hubs takes gzip on Premium/Dedicated only; lz4 keeps the emulator's 5 MiB partitions roomy.
-            settings.Config.TryAdd("compression.type", eventHubs ? "none" : "lz4");
-            settings.Config.TryAdd("queue.buffering.max.messages", "1000000");
-            // The delivery handler reads only the error: not copying key, value, headers back saves a lot per line.
-            settings.Config.TryAdd("dotnet.producer.delivery.report.fields", "status");
+            settings.SetDefaults(new ProducerConfig
+            {
+                EnableIdempotence = true,
+                MessageTimeoutMs = 0, // librdkafka retries until delivered
+                LingerMs = 5,
+                // Event Hubs takes gzip on Premium/Dedicated only; lz4 keeps the emulator's 5 MiB partitions roomy.
+                CompressionType = eventHubs ? CompressionType.None : CompressionType.Lz4,
+                QueueBufferingMaxMessages = 1_000_000,
+                // The delivery handler reads only the error: not copying key, value, headers back saves a lot per line.
+                DeliveryReportFields = "status",
+            });
         });
 
         // A drain on stop takes as long as it is allowed to; the host must not give up on it earlier.

@@ -2,8 +2,10 @@
 # Consume-and-aggregate throughput: our consumer (the Release app: consume loop, dedup by event-id,
 # every aggregate, spans and metrics on) against `kcat -C -e -o beginning` > /dev/null, reading the same
 # pre-produced topic from the embedded emulator (Clickstream.KafkaEmulator on a fixed port) in the same run.
-# Usage: bench/consumer.sh [events]   (default 1000000; 64 partitions, lz4, ~330-byte lines with
-# event-id and traceparent headers, 50,000 visitors)
+# Usage: bench/consumer.sh [events]   (default 1000000; 128 partitions, lz4, event-id and traceparent headers)
+# The events are what the tracker sends: page views (e=pv, eid, aid, url with utm_* or gclid on entries, refr,
+# title, screen, language, time zone) of 10 sites and 100,000 visitors over three hours, so the analytics path
+# (event model, sessions, per-site aggregates) runs for every event; ~800-byte lines.
 #
 # Timing: kcat is timed from process start to exit (it assigns partitions directly: no group).
 # Ours is timed from the first event applied to the last, so process start-up and the consumer-group
@@ -12,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-1000000}
 port=${BENCH_KAFKA_PORT:-19292}
-partitions=64
+partitions=128
 out=bench/out/consumer; mkdir -p "$out"
 command -v kcat >/dev/null || { echo "kcat missing: apt-get install kcat"; exit 1; }
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
@@ -41,17 +43,48 @@ string[] agents = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:120.0) Gecko/20100101 Firefox/120.0",
-    "curl/7.58.0"];
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"];
+// Where a visit comes from: a campaign link, a search engine, a social network, another site, or nothing (direct).
+string[] entries = [
+    "?utm_source=newsletter&utm_medium=email&utm_campaign=winter-sale",
+    "?utm_source=facebook&utm_medium=cpc&utm_campaign=retargeting&utm_content=carousel",
+    "?gclid=Cj0KCQiA",
+    "", "", "", ""];
+string[] referrers = ["https://www.google.com/", "https://www.bing.com/", "https://t.co/x", "https://news.ycombinator.com/", "https://blog.partner.example/post", "", ""];
+const int visitors = 100_000, sites = 10;
 long errors = 0;
 var clock = Stopwatch.StartNew();
-var start = DateTimeOffset.UtcNow.AddMinutes(-20);
+// 1,000,000 events over three hours (10 ms apart) in visitor order drawn at random: gaps between a visitor's
+// events range from seconds to hours, so visitors come back in new sessions (30 minutes without an event).
+var span = TimeSpan.FromHours(3);
+var start = DateTimeOffset.UtcNow - span;
+var step = span.Ticks / Math.Max(count, 1);
+var random = new Random(42);
+var last = new string?[visitors]; // each visitor's previous page (null: not seen yet)
 for (var i = 0; i < count; i++)
 {
-    var cookie = (i % 50_000).ToString("x32");
-    var time = start.AddMilliseconds(i).ToString("yyyy-MM-ddTHH:mm:ss.fffzzz");
-    var line = $$"""{"remote":"172.21.{{i % 250}}.{{i % 199}}","host":"-","user":"-","time":"{{time}}","method":"GET","path":"/i?param=p{{i % 20}}","code":"200","size":"43","referer":"https://www.site{{i % 7}}.example/page","agent":"{{agents[i % agents.Length]}}","cookie":"{{cookie}}","traceparent":"-"}""";
+    var v = random.Next(visitors);
+    var site = v % sites;
+    var cookie = ((ulong)v * 0x9E3779B97F4A7C15UL).ToString("x16").PadLeft(32, '0');
+    var host = $"www.site{site}.example";
+    var page = $"https://{host}/{(i % 3 == 0 ? "products" : "blog")}/{i % 50}";
+    string url, refr;
+    if (last[v] is { } previous && random.Next(4) != 0)
+    {
+        url = page; refr = previous; // a click inside the site
+    }
+    else
+    {
+        url = page + entries[random.Next(entries.Length)]; refr = referrers[random.Next(referrers.Length)];
+    }
+    last[v] = page;
+    var at = start.AddTicks(step * i);
+    var query = $"e=pv&eid={Guid.NewGuid()}&aid=site{site}&p=web&tv=cs-1&url={Uri.EscapeDataString(url)}&refr={Uri.EscapeDataString(refr)}"
+        + $"&page={Uri.EscapeDataString($"Page {i % 50} – Site {site}")}&dtm={at.ToUnixTimeMilliseconds()}&stm={at.ToUnixTimeMilliseconds()}"
+        + $"&res=1920x1080&vp=1280x720&lang=en-GB&tz={Uri.EscapeDataString("Europe/London")}";
+    var line = $$"""{"remote":"172.21.{{v % 250}}.{{v % 199}}","host":"-","user":"-","time":"{{at:yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"/i?{{query}}","code":"200","size":"43","referer":"https://{{host}}/","agent":"{{agents[v % agents.Length]}}","cookie":"{{cookie}}","traceparent":"-"}""";
     var message = new Message<string, string> { Key = cookie, Value = line, Headers = [
-        new Header("event-id", Encoding.ASCII.GetBytes($"2049:131:0:{(long)i * 330}")),
+        new Header("event-id", Encoding.ASCII.GetBytes($"2049:131:0:{(long)i * 700}")),
         new Header("traceparent", Encoding.ASCII.GetBytes($"00-{i + 1:x32}-{i + 1:x16}-01"))] };
     while (true)
     {
@@ -107,18 +140,24 @@ ours_eps=$(python3 -c "print(round(($events-$first_count)/(($t_end-$first)/1e9))
 ours_all_eps=$(python3 -c "print(round($events/(($t_end-$t_start)/1e9)))")
 ratio=$(python3 -c "print(f'{$ours_eps/$kcat_eps:.2f}')")
 rss=$(awk '/VmRSS/{print int($2/1024)}' /proc/${pids[1]}/status)
+peak_rss=$(awk '/VmHWM/{print int($2/1024)}' /proc/${pids[1]}/status)
+curl -sf "http://127.0.0.1:$cport/api/sites" > "$out/sites.json"
 # CPU seconds of our two loop threads: the process's own cost, whatever else the machine is running.
 threads=$(for t in /proc/${pids[1]}/task/*; do
   name=$(cat "$t/comm"); case "$name" in clickstream-*) awk -v n="$name" '{printf "%s=%.2fs ", n, ($14+$15)/100}' "$t/stat";; esac
 done)
 echo "ours: $events events, $ours_eps events/s from first to last event (start-up and group join excluded);" \
-  "$ours_all_eps events/s including them ($(( (t_end-t_start)/1000000 )) ms from process start); RSS ${rss} MiB"
-python3 - "$out/stats.json" <<'PY'
+  "$ours_all_eps events/s including them ($(( (t_end-t_start)/1000000 )) ms from process start); RSS ${rss} MiB (peak ${peak_rss} MiB)"
+python3 - "$out/stats.json" "$out/sites.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
+sites = json.load(open(sys.argv[2]))
 print(f"  totalEvents={s['totalEvents']} duplicates={s['duplicatesDropped']} malformed={s['malformedSkipped']} "
       f"uniqueVisitors={s['uniqueVisitors']} exact={s['uniqueVisitorsExact']} last30min={s['last30Minutes']['hits']}")
+print(f"  all sites: pageviews={s['pageviews']} visitors={s['visitors']} sessions={s['sessions']} bounceRate={s['bounceRate']:.3f} "
+      f"sources={[(r['key'], r['count']) for r in s['topSources'][:4]]} campaigns={[(r['key'], r['count']) for r in s['topCampaigns']]}")
+print(f"  {len(sites)} sites: " + ", ".join(f"{x['site']}={x['pageviews']}" for x in sites))
 PY
 echo "  CPU of our threads for the whole run: ${threads}(consume thread parses, apply thread applies); load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-echo "ratio ours/kcat = $ratio (goal >= 0.5)"
-echo "RESULT bench=consumer events=$events ours_eps=$ours_eps kcat_eps=$kcat_eps ratio_kcat=$ratio"
+echo "ratio ours/kcat = $ratio (goal >= 0.35, RSS < 400 MiB at 1,000,000 events)"
+echo "RESULT bench=consumer events=$events ours_eps=$ours_eps kcat_eps=$kcat_eps ratio_kcat=$ratio rss_mib=$rss peak_rss_mib=$peak_rss"

@@ -70,6 +70,7 @@ public static class ClickstreamApplication
 
         // The reconciliation strip asks each stage what it counted (GET /stats).
         consumer.WithPixelStats(pixel, settings)
-            .WithEnvironment("Reconciliation__ShipperUrl", shipper.GetEndpoint("http"));
+            .WithEnvironment("Reconciliation__ShipperUrl", shipper.GetEndpoint("http"))
+            .WithEnvironment("Checkpoints__Directory", settings.ConsumerStateDirectory);
     }
 }

@@ -1,3 +1,4 @@
+using Clickstream.Contracts;
 using Microsoft.Extensions.Configuration;
 
 namespace Aspire.Hosting;
@@ -62,7 +63,7 @@ public sealed class ClickstreamSettings
     /// <summary>Partitions of the topic the emulator creates.</summary>
     public int Partitions { get; set; } = 32;
 
-    public string Topic { get; set; } = "clickstream";
+    public string Topic { get; set; } = PipelineDefaults.Topic;
 
     /// <summary><c>Kafka:Mode</c>; unset, <see cref="KafkaMode.Emulator"/> when run and <see cref="KafkaMode.EventHubs"/> when published.</summary>
     public KafkaMode KafkaMode { get; set; } = KafkaMode.Emulator;
@@ -114,6 +115,9 @@ public sealed class ClickstreamSettings
     public string LogDirectory => Path.Combine(DataDirectory, "logs");
 
     public string ShipperStateDirectory => Path.Combine(DataDirectory, "shipper");
+
+    /// <summary>The consumer's checkpoints (aggregates with the offsets they reflect), so a restart keeps its history.</summary>
+    public string ConsumerStateDirectory => Path.Combine(DataDirectory, "consumer");
 
     public sealed class PortSettings
     {

@@ -1,7 +1,9 @@
 using Clickstream.Consumer.Api;
+using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Stats;
+using Clickstream.Consumer.Stats.History;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
@@ -18,14 +20,34 @@ public static class StatsApi
         api.MapGet("/events/recent", (RecentEvents recent, IOptions<ConsumerOptions> options, int? n) =>
             TypedResults.Ok(recent.Last(n ?? 50, options.Value.ShowRemoteAddresses)));
         api.MapGet("/stream", StreamAsync);
+        api.MapGet("/checkpoint", (StateCheckpointer checkpoints) => TypedResults.Ok(checkpoints.Status()));
         return app;
     }
 
-    /// <summary>The snapshot plus one site's figures (<c>?site=</c>; without it, all sites'); 404 for a site never seen.</summary>
-    private static IResult StatsAsync(LiveStats stats, IOptions<JsonOptions> json, string? site) =>
-        StatsDocument.Build(stats, site, json.Value.SerializerOptions) is { } document
-            ? TypedResults.Content(document.ToJsonString(json.Value.SerializerOptions), "application/json")
-            : TypedResults.NotFound(new { error = $"No hit of site '{site}' has been counted." });
+    /// <summary>
+    /// The snapshot plus one site's figures (<c>?site=</c>; without it, all sites'); 404 for a site never seen.
+    /// With <c>range</c> (or <c>from</c>/<c>to</c>) also <c>range</c>: the figures over that range in the site's time zone.
+    /// </summary>
+    private static IResult StatsAsync(LiveStats stats, IOptions<JsonOptions> json, IOptions<RangeOptions> ranges, TimeProvider time,
+        string? site, string? range, string? from, string? to)
+    {
+        if (StatsDocument.Build(stats, site, json.Value.SerializerOptions) is not { } document)
+        {
+            return TypedResults.NotFound(new { error = $"No hit of site '{site}' has been counted." });
+        }
+
+        if (range is not null || from is not null || to is not null)
+        {
+            if (DateRange.Resolve(range, from, to, ranges.Value.ZoneOf(site), time.GetUtcNow(), out var error) is not { } resolved)
+            {
+                return TypedResults.BadRequest(new { error });
+            }
+
+            document["range"] = System.Text.Json.JsonSerializer.SerializeToNode(stats.Sites.Range(site, resolved), json.Value.SerializerOptions);
+        }
+
+        return TypedResults.Content(document.ToJsonString(json.Value.SerializerOptions), "application/json");
+    }
 
     /// <summary>
     /// Server-sent events once a second until the client goes away or the app stops: <c>stats</c> (the

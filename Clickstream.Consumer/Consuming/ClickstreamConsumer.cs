@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Threading.Channels;
+using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
@@ -26,16 +27,15 @@ public sealed partial class ClickstreamConsumer(
     HourlyJsonlSink sink,
     OffsetGapDetector gaps,
     PendingOffsets pending,
+    DeduplicationWindow seen,
+    StateCheckpointer checkpoints,
     ConsumerMetrics metrics,
     TimeProvider time,
     ILogger<ClickstreamConsumer> logger) : BackgroundService
 {
     public const string ActivitySourceName = "Clickstream.Consumer";
-    private const string EventIdHeader = "event-id";
-    private const string TraceParentHeader = "traceparent";
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
-    private readonly DeduplicationWindow _seen = new(options.Value.DeduplicationWindow);
     private readonly StringPool _strings = new(); // the consume thread's: it parses, the apply thread applies
 
     /// <summary>A message and its parsed line (null: malformed), as handed to the apply thread.</summary>
@@ -64,6 +64,9 @@ public sealed partial class ClickstreamConsumer(
     // Synchronous continuations let each side wake the other directly, without the pool.
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Before the first assignment, which seeks to the restored offsets; synchronous, so the API
+        // never serves the empty state of a process that is about to load its history.
+        checkpoints.Restore();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var applyThread = new Thread(() => ApplyLoop(stoppingToken)) { IsBackground = true, Name = "clickstream-apply" };
         var consumeThread = new Thread(() =>
@@ -185,8 +188,27 @@ public sealed partial class ClickstreamConsumer(
     private void ApplyLoop(CancellationToken stoppingToken)
     {
         var reader = _buffer.Reader;
-        while (reader.TryPeek(out _) || reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
+        Task<bool>? waiting = null;
+        while (true)
         {
+            if (!reader.TryPeek(out _))
+            {
+                // Idle: the last events are checkpointed within an interval even when no more arrive.
+                checkpoints.CaptureIfDue();
+                waiting ??= reader.WaitToReadAsync(CancellationToken.None).AsTask();
+                if (!waiting.Wait(checkpoints.Enabled ? checkpoints.Interval : Timeout.InfiniteTimeSpan, CancellationToken.None))
+                {
+                    continue;
+                }
+
+                var more = waiting.Result;
+                waiting = null;
+                if (!more)
+                {
+                    break;
+                }
+            }
+
             while (reader.TryRead(out var batch))
             {
                 for (var i = 0; i < batch.Count; i++)
@@ -195,8 +217,8 @@ public sealed partial class ClickstreamConsumer(
                     {
                         // Stopping: what is still buffered is dropped, not applied. Applying it would take as
                         // long as the buffer is deep (up to 16k events; seconds with tracing on, after an
-                        // outage left a backlog) and only feed aggregates about to vanish. Its offsets are
-                        // not stored, so it is read again (at-least-once).
+                        // outage left a backlog) and hold up the last checkpoint. Its offsets are neither
+                        // stored nor checkpointed, so it is read again.
                         pending.Dropped(batch.Count - i);
                         break;
                     }
@@ -220,11 +242,14 @@ public sealed partial class ClickstreamConsumer(
                         LogApplyFailed(ex, position.Partition.Value, position.Offset.Value);
                     }
 
+                    checkpoints.Applied(position.Partition.Value, position.Offset.Value);
                     if (pending.Applied(position))
                     {
                         pending.Store(consumer);
                     }
                 }
+
+                checkpoints.CaptureIfDue();
 
                 if (reader.Count == 0)
                 {
@@ -232,13 +257,15 @@ public sealed partial class ClickstreamConsumer(
                 }
             }
         }
+
+        checkpoints.Final(); // what was applied, with its offsets, before the offsets are committed and the group left
     }
 
     private void Apply(ConsumeResult<byte[]?, byte[]> result, ClickEvent? click, TopicPartitionOffset position, CancellationToken cancellationToken)
     {
         using var activity = StartApplyActivity(result, position);
         CheckForGap(position);
-        if (result.Message.Headers?.TryGetLastBytes(EventIdHeader, out var id) == true && !_seen.TryAdd(id))
+        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.EventId, out var id) == true && !seen.TryAdd(id))
         {
             stats.DuplicateDropped();
             metrics.Duplicate();
@@ -275,9 +302,9 @@ public sealed partial class ClickstreamConsumer(
         }
 
         ActivityContext parent = default;
-        if (result.Message.Headers?.TryGetLastBytes(TraceParentHeader, out var traceParent) == true)
+        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.TraceParent, out var traceParent) == true)
         {
-            ActivityContext.TryParse(Encoding.ASCII.GetString(traceParent), null, isRemote: true, out parent);
+            TraceParent.TryParse(traceParent, out parent);
         }
 
         var activity = Source.StartActivity("apply", ActivityKind.Consumer, parent);

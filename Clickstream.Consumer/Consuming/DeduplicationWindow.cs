@@ -29,6 +29,32 @@ public sealed class DeduplicationWindow
 
     public bool TryAdd(string eventId) => TryAdd(Encoding.UTF8.GetBytes(eventId));
 
+    /// <summary>Checkpoint: the ids oldest first, so loading them into a window of any size keeps the newest.</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_seen.Count);
+        var start = _seen.Count < _order.Length ? 0 : _next;
+        for (var i = 0; i < _seen.Count; i++)
+        {
+            var id = _order[(start + i) % _order.Length];
+            writer.Write((ulong)id);
+            writer.Write((ulong)(id >> 64));
+        }
+    }
+
+    internal void Load(BinaryReader reader)
+    {
+        _seen.Clear();
+        Array.Clear(_order);
+        _next = 0;
+        var n = reader.ReadInt32();
+        for (var i = 0; i < n; i++)
+        {
+            var (low, high) = (reader.ReadUInt64(), reader.ReadUInt64());
+            TryAdd(((UInt128)high << 64) | low);
+        }
+    }
+
     private bool TryAdd(UInt128 id)
     {
         if (!_seen.Add(id))

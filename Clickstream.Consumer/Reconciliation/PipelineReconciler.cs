@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Clickstream.Consumer.Stats;
+using Clickstream.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Clickstream.Consumer.Reconciliation;
@@ -34,8 +35,8 @@ public sealed partial class PipelineReconciler(
     public const string HttpClientName = "reconciliation";
 
     // Whole records swapped by reference, so a reader never sees half an update.
-    private volatile Fetched<PixelCounts>? _pixel;
-    private volatile Fetched<ShipperCounts>? _shipper;
+    private volatile Fetched<PixelStats>? _pixel;
+    private volatile Fetched<ShipperStats>? _shipper;
 
     public PipelineReport Report()
     {
@@ -52,8 +53,8 @@ public sealed partial class PipelineReconciler(
         using var timer = new PeriodicTimer(options.Value.PollInterval, time);
         do
         {
-            var pixel = FetchAsync<PixelCounts>(options.Value.PixelUrl, stoppingToken);
-            var shipper = FetchAsync<ShipperCounts>(options.Value.ShipperUrl, stoppingToken);
+            var pixel = FetchAsync<PixelStats>(options.Value.PixelUrl, stoppingToken);
+            var shipper = FetchAsync<ShipperStats>(options.Value.ShipperUrl, stoppingToken);
             if (await pixel is { } pc)
             {
                 _pixel = new(pc, time.GetUtcNow());
@@ -93,7 +94,7 @@ public sealed partial class PipelineReconciler(
         {
             var client = httpClients.CreateClient(HttpClientName);
             // Relative to the base, so a base with a path (a reverse proxy's prefix) keeps it.
-            return await client.GetFromJsonAsync<T>(new Uri(new Uri(baseUrl.TrimEnd('/') + "/"), "stats"), timeout.Token);
+            return await client.GetFromJsonAsync<T>(new Uri(new Uri(baseUrl.TrimEnd('/') + "/"), StageStats.Path.TrimStart('/')), timeout.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException
             or InvalidOperationException or UriFormatException)
@@ -105,6 +106,6 @@ public sealed partial class PipelineReconciler(
 
     private sealed record Fetched<T>(T Counts, DateTimeOffset At);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconciliation: {Url}/stats unavailable: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconciliation: {Url} /stats unavailable: {Reason}")]
     private partial void LogUnreachable(string url, string reason);
 }

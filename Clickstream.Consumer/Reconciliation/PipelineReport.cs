@@ -1,10 +1,6 @@
+using Clickstream.Contracts;
+
 namespace Clickstream.Consumer.Reconciliation;
-
-/// <summary>The pixel's <c>GET /stats</c>.</summary>
-public sealed record PixelCounts(long HitsServed, long LinesWritten, long LinesDropped);
-
-/// <summary>The shipper's <c>GET /stats</c>.</summary>
-public sealed record ShipperCounts(long LinesRead, long LinesSent, long LinesAcked, long DeadLettered, long InFlight, double AckLatencyP99Ms);
 
 /// <summary>One stage of served → written → shipped → acked → applied; null when its service did not answer.</summary>
 public sealed record Stage(string Name, long? Count);
@@ -23,7 +19,7 @@ public sealed record PipelineReport(IReadOnlyList<Stage> Stages, IReadOnlyList<S
     /// did not answer is "n/a" and judges nothing. Counters are fetched one after the other, so under
     /// heavy load a gap can flicker for a second.
     /// </summary>
-    public static PipelineReport Evaluate(PixelCounts? pixel, ShipperCounts? shipper, long applied, long duplicatesDropped, DateTimeOffset now)
+    public static PipelineReport Evaluate(PixelStats? pixel, ShipperStats? shipper, long applied, long duplicatesDropped, DateTimeOffset now)
     {
         Stage[] stages =
         [

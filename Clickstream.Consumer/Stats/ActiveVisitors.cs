@@ -70,6 +70,44 @@ public sealed class ActiveVisitors(TimeSpan horizon, int maxVisitors = 1_000_000
         return total;
     }
 
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_lastSeen.Count);
+        foreach (var (visitor, second) in _lastSeen)
+        {
+            writer.Write(visitor);
+            writer.Write(second);
+        }
+    }
+
+    /// <summary>Rebuilds the ring from the last-seen seconds, so nothing but the visitors is stored.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        _lastSeen.Clear();
+        Array.Clear(_count);
+        Array.Clear(_secondOf);
+        _nextPrune = 0;
+        var n = reader.ReadInt32();
+        for (var i = 0; i < n; i++)
+        {
+            var (visitor, second) = (reader.ReadUInt64(), reader.ReadInt64());
+            _lastSeen[visitor] = second;
+            var slot = Slot(second);
+            if (_secondOf[slot] != second)
+            {
+                if (_secondOf[slot] > second)
+                {
+                    continue; // a slot holds its newest second; older ones are outside the horizon anyway
+                }
+
+                _secondOf[slot] = second;
+                _count[slot] = 0;
+            }
+
+            _count[slot]++;
+        }
+    }
+
     private void Decrement(long second)
     {
         var slot = Slot(second);

@@ -36,6 +36,24 @@ public sealed class HyperLogLog
         }
     }
 
+    /// <summary>Checkpoint: the precision, then the registers.</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write((byte)_precision);
+        writer.Write(_registers);
+    }
+
+    internal void Load(BinaryReader reader)
+    {
+        var precision = reader.ReadByte();
+        if (precision != _precision)
+        {
+            throw new InvalidDataException($"HyperLogLog precision {precision} in the checkpoint, {_precision} configured.");
+        }
+
+        reader.BaseStream.ReadExactly(_registers);
+    }
+
     public long Estimate()
     {
         var m = (double)_registers.Length;

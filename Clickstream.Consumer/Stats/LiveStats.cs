@@ -40,7 +40,7 @@ public sealed record StatsSnapshot(
 /// the time of applying when a line has none. Writes come from the consume loop, reads from HTTP
 /// requests; one lock keeps them consistent and is cheap next to the work per event.
 /// </summary>
-public sealed class LiveStats(TimeProvider time, IMeterFactory? meters = null)
+public sealed partial class LiveStats(TimeProvider time, IMeterFactory? meters = null)
 {
     public const int RateWindowSeconds = 10;
     public const int SecondsKept = 300;

@@ -50,5 +50,32 @@ public sealed class TimeBuckets(int count, TimeSpan width)
     /// <summary>Events in the last <paramref name="n"/> buckets including the current one.</summary>
     public long Sum(int n, DateTimeOffset now) => Last(n, now).Sum();
 
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(count);
+        for (var i = 0; i < count; i++)
+        {
+            writer.Write(_bucketOf[i]);
+            writer.Write(_counts[i]);
+        }
+    }
+
+    internal void Load(BinaryReader reader)
+    {
+        var saved = reader.ReadInt32();
+        Array.Clear(_bucketOf);
+        Array.Clear(_counts);
+        for (var i = 0; i < saved; i++)
+        {
+            var (bucket, n) = (reader.ReadInt64(), reader.ReadInt64());
+            // Slots by bucket number, so a ring of another length still loads what fits.
+            if (n != 0 && (int)(bucket % count) is var slot && _bucketOf[slot] <= bucket)
+            {
+                _bucketOf[slot] = bucket;
+                _counts[slot] = n;
+            }
+        }
+    }
+
     private long BucketOf(DateTimeOffset t) => t.UtcTicks / _widthTicks;
 }

@@ -27,6 +27,29 @@ public sealed class TopCounter(int maxKeys = 10_000)
 
     public long Get(string key) => _counts.GetValueOrDefault(key);
 
+    /// <summary>Every key and its count, for merging tables (the caller holds the owner's lock).</summary>
+    internal IEnumerable<KeyValuePair<string, long>> Counts => _counts;
+
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_counts.Count);
+        foreach (var (key, count) in _counts)
+        {
+            writer.Write(key);
+            writer.Write(count);
+        }
+    }
+
+    internal void Load(BinaryReader reader)
+    {
+        _counts.Clear();
+        var n = reader.ReadInt32();
+        for (var i = 0; i < n; i++)
+        {
+            _counts[reader.ReadString()] = reader.ReadInt64();
+        }
+    }
+
     public IReadOnlyList<Ranked> Top(int n) =>
         _counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(n)
             .Select(p => new Ranked(p.Key, p.Value)).ToList();

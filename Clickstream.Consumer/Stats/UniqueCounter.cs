@@ -30,6 +30,27 @@ public sealed class UniqueCounter(int exactLimit = 100_000, int precision = 14)
         }
     }
 
+    internal void Save(BinaryWriter writer)
+    {
+        _sketch.Save(writer);
+        writer.Write(_exact?.Count ?? -1);
+        foreach (var hash in _exact ?? [])
+        {
+            writer.Write(hash);
+        }
+    }
+
+    internal void Load(BinaryReader reader)
+    {
+        _sketch.Load(reader);
+        var exact = reader.ReadInt32();
+        _exact = exact < 0 ? null : new HashSet<ulong>(exact);
+        for (var i = 0; i < exact; i++)
+        {
+            _exact!.Add(reader.ReadUInt64());
+        }
+    }
+
     /// <summary>XxHash64 of the key's UTF-8 bytes, so a cookie hashed from the raw line matches its string.</summary>
     public static ulong Hash(string key)
     {

@@ -16,7 +16,7 @@ public readonly record struct SessionStep(ulong Session, bool NewSession, bool N
 /// not end at midnight. Bounded: beyond <c>maxTracked</c> visitors, those idle past the timeout are
 /// forgotten first; if none is, a new visitor's events each count as a session of their own. Not thread-safe.
 /// </summary>
-public sealed class SessionTracker(TimeProvider time, int maxTracked = 1_000_000)
+public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1_000_000)
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(30);
 

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
+using Clickstream.Contracts;
 using Clickstream.Pixel.AccessLog;
 using Clickstream.Pixel.Hits;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -30,10 +32,10 @@ public static class PixelEndpoints
         return app;
     }
 
-    /// <summary><c>GET /stats</c>: <c>{"hitsServed":N,"linesWritten":N,"linesDropped":N}</c> since start.</summary>
+    /// <summary><c>GET /stats</c>: <see cref="PixelStats"/> since start.</summary>
     public static IEndpointRouteBuilder MapPixelStats(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/stats", (AccessLogWriter log) => log.Stats);
+        app.MapGet(StageStats.Path, (AccessLogWriter log) => log.Stats);
         return app;
     }
 }
@@ -79,7 +81,7 @@ internal sealed class PixelMiddleware
     {
         var request = context.Request;
         var path = request.Path.Value;
-        if (path is "/health" or "/alive" or "/stats")
+        if (path is HealthProbes.HealthPath or HealthProbes.AlivePath or StageStats.Path)
         {
             return _next(context);
         }

@@ -29,19 +29,24 @@ public static class KafkaClientExtensions
                 // Nothing counts as delivered until every in-sync replica has it.
                 Acks = Acks.All,
             };
-            settings.Connection.ApplyTo(config, isProducer: true);
+            settings.Connection.ApplyTo(config);
             var producerBuilder = new ProducerBuilder<TKey, TValue>(config);
-            ConfigureCommon(sp, settings, config, connectionName,
-                h => producerBuilder.SetLogHandler((_, m) => h.Log(m)),
-                h => producerBuilder.SetErrorHandler((_, e) => h.Error(e)),
-                h => producerBuilder.SetStatisticsHandler((_, json) => h.Publish(json)));
+            // The caller first, as Aspire.Confluent.Kafka does: a handler it sets wins over ours instead of throwing.
+            configureBuilder?.Invoke(sp, producerBuilder);
+            var handlers = Handlers.Create(sp, settings, config, connectionName);
+            handlers.Set("log", () => producerBuilder.SetLogHandler((_, m) => handlers.Log(m)));
+            handlers.Set("error", () => producerBuilder.SetErrorHandler((_, e) => handlers.Error(e)));
+            if (handlers.Statistics is { } statistics)
+            {
+                handlers.Set("statistics", () => producerBuilder.SetStatisticsHandler((_, json) => statistics.Publish(json)));
+            }
+
             if (settings.Connection.UsesEntraId)
             {
                 var tokens = EntraTokenSource.Create(sp, settings.Connection);
-                producerBuilder.SetOAuthBearerTokenRefreshHandler((client, _) => tokens.Refresh(client));
+                handlers.Set("OAuth token refresh", () => producerBuilder.SetOAuthBearerTokenRefreshHandler((client, _) => tokens.Refresh(client)));
             }
 
-            configureBuilder?.Invoke(sp, producerBuilder);
             return producerBuilder.Build();
         });
         AddHealthCheck(builder, settings, connectionName, "producer", sp => sp.GetRequiredService<IProducer<TKey, TValue>>().Handle);
@@ -52,7 +57,7 @@ public static class KafkaClientExtensions
         Action<IServiceProvider, ConsumerBuilder<TKey, TValue>>? configureBuilder = null)
     {
         var settings = BindSettings<KafkaConsumerSettings>(builder, connectionName, "Consumer", configureSettings);
-        if (!settings.Config.ContainsKey("group.id"))
+        if (string.IsNullOrEmpty(new ConsumerConfig(new Dictionary<string, string>(settings.Config)).GroupId))
         {
             throw new InvalidOperationException($"Set {SectionName}:Consumer:Config:group.id: a consumer needs a group.");
         }
@@ -61,19 +66,24 @@ public static class KafkaClientExtensions
         builder.Services.AddSingleton(sp =>
         {
             var config = new ConsumerConfig(new Dictionary<string, string>(settings.Config));
-            settings.Connection.ApplyTo(config, isProducer: false);
+            settings.Connection.ApplyTo(config);
             var consumerBuilder = new ConsumerBuilder<TKey, TValue>(config);
-            ConfigureCommon(sp, settings, config, connectionName,
-                h => consumerBuilder.SetLogHandler((_, m) => h.Log(m)),
-                h => consumerBuilder.SetErrorHandler((_, e) => h.Error(e)),
-                h => consumerBuilder.SetStatisticsHandler((_, json) => h.Publish(json)));
+            // The caller first, as Aspire.Confluent.Kafka does: a handler it sets wins over ours instead of throwing.
+            configureBuilder?.Invoke(sp, consumerBuilder);
+            var handlers = Handlers.Create(sp, settings, config, connectionName);
+            handlers.Set("log", () => consumerBuilder.SetLogHandler((_, m) => handlers.Log(m)));
+            handlers.Set("error", () => consumerBuilder.SetErrorHandler((_, e) => handlers.Error(e)));
+            if (handlers.Statistics is { } statistics)
+            {
+                handlers.Set("statistics", () => consumerBuilder.SetStatisticsHandler((_, json) => statistics.Publish(json)));
+            }
+
             if (settings.Connection.UsesEntraId)
             {
                 var tokens = EntraTokenSource.Create(sp, settings.Connection);
-                consumerBuilder.SetOAuthBearerTokenRefreshHandler((client, _) => tokens.Refresh(client));
+                handlers.Set("OAuth token refresh", () => consumerBuilder.SetOAuthBearerTokenRefreshHandler((client, _) => tokens.Refresh(client)));
             }
 
-            configureBuilder?.Invoke(sp, consumerBuilder);
             return consumerBuilder.Build();
         });
         AddHealthCheck(builder, settings, connectionName, "consumer", sp => sp.GetRequiredService<IConsumer<TKey, TValue>>().Handle);
@@ -96,28 +106,12 @@ public static class KafkaClientExtensions
         return settings;
     }
 
-    private static void ConfigureCommon(IServiceProvider sp, KafkaClientSettings settings, ClientConfig config, string connectionName,
-        Action<Handlers> setLog, Action<Handlers> setError, Action<KafkaStatisticsMetrics> setStatistics)
-    {
-        var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"Clickstream.Kafka.{connectionName}");
-        var handlers = new Handlers(logger, settings.Connection, sp.GetService<TimeProvider>() ?? TimeProvider.System);
-        setLog(handlers);
-        setError(handlers);
-        if (!settings.DisableMetrics)
-        {
-            config.StatisticsIntervalMs ??= settings.StatisticsIntervalMs;
-            setStatistics(sp.GetRequiredService<KafkaStatisticsMetrics>());
-        }
-
-        // The endpoint only: the connection string may carry a key.
-        logger.LogInformation("Kafka client for {Connection}, topic {Topic}", settings.Connection, settings.Topic);
-    }
-
     private static void AddHealthCheck(IHostApplicationBuilder builder, KafkaClientSettings settings, string connectionName,
         string kind, Func<IServiceProvider, Handle> handle)
     {
         if (!settings.DisableMetrics && !builder.Services.Any(d => d.ServiceType == typeof(KafkaStatisticsMetrics)))
         {
+            builder.AddTelemetry(meters: [KafkaStatisticsMetrics.MeterName], activitySources: []);
             builder.Services.AddSingleton<KafkaStatisticsMetrics>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<KafkaStatisticsMetrics>());
         }
@@ -133,8 +127,8 @@ public static class KafkaClientExtensions
             sp => sp.GetRequiredKeyedService<KafkaHealthCheck>(name), HealthStatus.Unhealthy, ["ready"]));
     }
 
-    /// <summary>librdkafka's own log and error callbacks, forwarded to <see cref="ILogger"/>.</summary>
-    private sealed class Handlers(ILogger logger, KafkaConnection connection, TimeProvider time)
+    /// <summary>librdkafka's own log, error and statistics callbacks, forwarded to <see cref="ILogger"/> and the meters.</summary>
+    private sealed class Handlers(ILogger logger, KafkaStatisticsMetrics? statistics, KafkaConnection connection, TimeProvider time)
     {
         /// <summary>A refused key is retried at every reconnect, many times a second across a client's connections: say it once a minute.</summary>
         private static readonly TimeSpan AuthenticationReportInterval = TimeSpan.FromMinutes(1);
@@ -143,16 +137,43 @@ public static class KafkaClientExtensions
         private long _lastAuthenticationReport;
         private int _authenticationRepeats;
 
-        public void Log(LogMessage message) => logger.Log(message.Level switch
+        public KafkaStatisticsMetrics? Statistics => statistics;
+
+        public static Handlers Create(IServiceProvider sp, KafkaClientSettings settings, ClientConfig config, string connectionName)
         {
-            // The error callback reports a refused key in one line naming the rule (below); librdkafka's own line is detail.
-            _ when message.Facility == "FAIL" && message.Message.Contains("SASL authentication error", StringComparison.Ordinal) => LogLevel.Debug,
-            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,
-            SyslogLevel.Error => LogLevel.Error,
-            SyslogLevel.Warning => LogLevel.Warning,
-            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
-            _ => LogLevel.Debug,
-        }, "librdkafka {Facility}: {Message}", message.Facility, message.Message);
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"Clickstream.Kafka.{connectionName}");
+            // The endpoint only: the connection string may carry a key.
+            logger.LogInformation("Kafka client for {Connection}, topic {Topic}", settings.Connection, settings.Topic);
+            var time = sp.GetService<TimeProvider>() ?? TimeProvider.System;
+            if (settings.DisableMetrics)
+            {
+                return new Handlers(logger, null, settings.Connection, time);
+            }
+
+            config.StatisticsIntervalMs ??= settings.StatisticsIntervalMs;
+            return new Handlers(logger, sp.GetRequiredService<KafkaStatisticsMetrics>(), settings.Connection, time);
+        }
+
+        /// <summary>Sets one of our handlers unless the caller's builder delegate already set its own.</summary>
+        public void Set(string kind, Action set)
+        {
+            try
+            {
+                set();
+            }
+            catch (InvalidOperationException)
+            {
+                logger.LogWarning("The Kafka client's {Handler} handler was set by the caller; ours is skipped", kind);
+            }
+        }
+
+        // Confluent's own syslog → Microsoft.Extensions.Logging mapping, as Aspire.Confluent.Kafka uses; a refused key is
+        // reported by the error callback in one line naming the rule (below), so librdkafka's own line for it is detail.
+        public void Log(LogMessage message) => logger.Log(
+            message.Facility == "FAIL" && message.Message.Contains("SASL authentication error", StringComparison.Ordinal)
+                ? LogLevel.Debug
+                : (LogLevel)message.LevelAs(LogLevelType.MicrosoftExtensionsLogging),
+            "librdkafka {Facility}: {Message}", message.Facility, message.Message);
 
         public void Error(Error error)
         {

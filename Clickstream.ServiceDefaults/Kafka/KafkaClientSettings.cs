@@ -1,3 +1,5 @@
+using Clickstream.Contracts;
+
 namespace Clickstream.ServiceDefaults.Kafka;
 
 /// <summary>
@@ -11,10 +13,22 @@ public abstract class KafkaClientSettings
     public string? ConnectionString { get; set; }
 
     /// <summary>The topic (Event Hub) the pipeline uses; an Event Hubs <c>EntityPath</c> wins over it.</summary>
-    public string Topic { get; set; } = "clickstream";
+    public string Topic { get; set; } = PipelineDefaults.Topic;
 
     /// <summary>Extra librdkafka properties, e.g. <c>Kafka:Producer:Config:linger.ms=5</c>.</summary>
     public Dictionary<string, string> Config { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Adds each property of <paramref name="defaults"/> (a typed <c>ProducerConfig</c> or <c>ConsumerConfig</c>)
+    /// that configuration did not set, so every default stays overridable under <c>Config</c>.
+    /// </summary>
+    public void SetDefaults(IEnumerable<KeyValuePair<string, string>> defaults)
+    {
+        foreach (var (key, value) in defaults)
+        {
+            Config.TryAdd(key, value);
+        }
+    }
 
     public bool DisableHealthChecks { get; set; }
 

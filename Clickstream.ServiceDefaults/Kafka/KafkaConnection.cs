@@ -78,7 +78,7 @@ public sealed record KafkaConnection
     public bool IsDevelopmentEmulator { get; init; }
 
     /// <summary>Applies the connection to a librdkafka configuration, including the Event Hubs endpoint's documented settings.</summary>
-    public void ApplyTo(ClientConfig config, bool isProducer)
+    public void ApplyTo(ClientConfig config)
     {
         config.BootstrapServers = BootstrapServers;
         if (!IsEventHubs)
@@ -104,13 +104,14 @@ public sealed record KafkaConnection
         config.MetadataMaxAgeMs ??= 180_000;
         config.ConnectionsMaxIdleMs ??= 180_000;
         config.MessageMaxBytes ??= EventHubsMaxMessageBytes;
-        if (isProducer)
+        switch (config)
         {
-            config.Set("request.timeout.ms", config.Get("request.timeout.ms") ?? "60000");
-        }
-        else
-        {
-            config.Set("session.timeout.ms", config.Get("session.timeout.ms") ?? "30000");
+            case ProducerConfig producer:
+                producer.RequestTimeoutMs ??= 60_000;
+                break;
+            case ConsumerConfig consumer:
+                consumer.SessionTimeoutMs ??= 30_000;
+                break;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Stats;
+using Clickstream.Contracts;
 using Clickstream.Tests;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
@@ -73,7 +74,7 @@ public sealed class ShutdownTests
         using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
         {
             BootstrapServers = topic.BootstrapServers,
-            GroupId = "clickstream-dashboard",
+            GroupId = PipelineDefaults.ConsumerGroup,
         }).Build();
         var committed = probe.Committed(Enumerable.Range(0, 4).Select(p => new TopicPartition(TopicFixture.Topic, p)), TimeSpan.FromSeconds(10));
         Assert.Equal(stats.TotalEvents, committed.Sum(c => Math.Max(c.Offset.Value, 0)));

@@ -1,5 +1,8 @@
+using System.Diagnostics.Metrics;
+using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Stats;
 using Clickstream.Contracts.Analytics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Clickstream.Consumer.Tests;
@@ -75,16 +78,53 @@ public sealed class SiteStatsTests
     }
 
     [Fact]
-    public void Bad_tracker_input_counts_by_reason_and_the_hit_still_counts()
+    public void Bad_tracker_input_counts_by_reason_in_the_metric_and_the_hit_still_counts()
     {
-        var stats = new LiveStats(new FakeTimeProvider(Noon));
-        stats.Apply(Hit("e=pv&aid=shop&page=%zz"));
-        stats.Apply(Hit("e=nope&aid=shop"));
-        stats.Apply(Hit("e=ue&aid=shop&ue_px=%%%"));
-        var problems = stats.Sites.Problems();
-        Assert.Equal(2, problems["invalid_percent_encoding"]);
-        Assert.Equal(1, problems["unknown_event_type"]);
-        Assert.Equal(1, problems["malformed_self_describing"]);
-        Assert.Equal(3, stats.Sites.Snapshot("shop")!.Events);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var stats = new LiveStats(new FakeTimeProvider(Noon), meters);
+        string[] bad =
+        [
+            "e=pv&aid=shop&page=%zz",                                        // invalid percent-encoding
+            "e=pv&aid=shop&url=not%20a%20url",                               // url that is not a URL
+            "e=pv&aid=shop&x=" + new string('q', 8 * 1024) + "&tv=late",    // 8 KiB query
+            "e=nope&aid=shop",                                               // unknown e
+            "e=ue&aid=shop&ue_px=%%%",                                       // malformed ue_px (and its encoding)
+            "e=ue&aid=shop&ue_px=" + new string('A', 7_000),                 // huge ue_px (under the query cut)
+            "e=pv&aid=sh%01op&url=" + Uri.EscapeDataString("https://shop.example.com/"), // control characters in aid
+        ];
+        foreach (var query in bad)
+        {
+            stats.Apply(Hit(query));
+        }
+
+        var measured = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Meter.Name == ConsumerMetrics.MeterName && instrument.Name == "consumer.analytics.problems")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            measured[(string)tags.ToArray().Single(t => t.Key == "reason").Value!] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        Assert.Equal(new Dictionary<string, long>
+        {
+            ["invalid_percent_encoding"] = 2,
+            ["invalid_url"] = 1,
+            ["query_too_long"] = 1,
+            ["unknown_event_type"] = 1,
+            ["malformed_self_describing"] = 1,
+            ["self_describing_too_large"] = 1,
+            ["invalid_site_id"] = 1,
+        }, measured);
+        // Every hit still counts, on its site (the last one on its page's host); the unknown e and the events are no page views.
+        Assert.Equal(bad.Length, stats.TotalEvents);
+        Assert.Equal((6L, 3L), (stats.Sites.Snapshot("shop")!.Events, stats.Sites.Snapshot("shop")!.Pageviews));
+        Assert.Equal((1L, 1L), (stats.Sites.Snapshot("shop.example.com")!.Events, stats.Sites.Snapshot("shop.example.com")!.Pageviews));
     }
 }

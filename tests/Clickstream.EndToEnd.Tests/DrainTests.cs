@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Tests;
 using Xunit.Abstractions;
@@ -20,7 +21,7 @@ public sealed class DrainTests(ITestOutputHelper output)
     public async Task Sigterm_under_load_ships_every_answered_hit_before_the_volume_goes()
     {
         await using var cluster = KafkaMockCluster.Start();
-        cluster.CreateTopic("clickstream", 4);
+        cluster.CreateTopic(PipelineDefaults.Topic, 4);
         // A slow broker and a small window (at most 20 lines per 50 ms round trip): the shipper falls behind the
         // pixel, so when SIGTERM comes a full window is in flight and more lines wait unread in the log.
         cluster.SetBrokerLatency(TimeSpan.FromMilliseconds(50));
@@ -39,7 +40,7 @@ public sealed class DrainTests(ITestOutputHelper output)
             ["Shipper__StateDirectory"] = Path.Combine(volume.Path, "shipper"),
             ["Shipper__DrainOnStop"] = "true",
             ["Shipper__MaxInFlightMessages"] = "20",
-            ["Kafka__Topic"] = "clickstream",
+            ["Kafka__Topic"] = PipelineDefaults.Topic,
             ["ConnectionStrings__kafka"] = cluster.BootstrapServers,
         });
 
@@ -98,7 +99,7 @@ public sealed class DrainTests(ITestOutputHelper output)
         volume.Dispose();
         Assert.False(Directory.Exists(volume.Path));
 
-        var messages = await Kcat.ReadAllAsync(cluster.BootstrapServers, "clickstream", TimeSpan.FromSeconds(60));
+        var messages = await Kcat.ReadAllAsync(cluster.BootstrapServers, PipelineDefaults.Topic, TimeSpan.FromSeconds(60));
         var shipped = messages.Select(m => HitId(m.Value)).ToHashSet();
         var missing = answered.Where(id => !shipped.Contains(id)).Order().ToList();
         output.WriteLine($"on the topic: {messages.Count} messages, {shipped.Count} distinct hits");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.Tests;
 
 namespace Clickstream.EndToEnd.Tests;
@@ -36,7 +37,7 @@ public sealed class NginxPipelineTests(NginxPipelineFixture pipeline) : IClassFi
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(hits, await pipeline.TotalEventsAsync() - before);
 
-        var messages = await Kcat.ReadAllAsync(pipeline.Bootstrap, "clickstream", TimeSpan.FromSeconds(30));
+        var messages = await Kcat.ReadAllAsync(pipeline.Bootstrap, PipelineDefaults.Topic, TimeSpan.FromSeconds(30));
         var ours = messages.Where(m => visitors.Contains(m.Key)).ToList();
         Assert.Equal(visitors.Order(), ours.Select(m => m.Key).Order());
         Assert.All(ours, m =>

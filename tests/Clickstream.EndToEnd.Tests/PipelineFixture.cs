@@ -39,6 +39,11 @@ public class PipelineFixture : IAsyncLifetime
     /// <summary>AppHost arguments a derived fixture adds, e.g. <c>--Pixel:Server=nginx</c>.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>A derived fixture's changes to the AppHost's configuration before it is built.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     /// <summary>The resources the first start waits to be healthy; a fixture that starts broken waits for fewer.</summary>
     protected virtual IEnumerable<string> HealthyAtStart => ["kafka", "pixel", "shipper", "consumer"];
 
@@ -61,6 +66,7 @@ public class PipelineFixture : IAsyncLifetime
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Clickstream_AppHost>(args);
         builder.Services.AddLogging(logging => logging.AddProvider(new ResourceLogCapture(_logs)));
+        Configure(builder);
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(startup.Token);

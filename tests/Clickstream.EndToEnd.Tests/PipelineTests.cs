@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.Tests;
 
 namespace Clickstream.EndToEnd.Tests;
@@ -31,7 +32,7 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
         Assert.True(counted, $"the consumer counted {await pipeline.TotalEventsAsync() - before} of {hits} hits within {Bounded}");
         // Exactly: a moment later the count has not grown past the hits (no duplicates).
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var messages = await Kcat.ReadAllAsync(pipeline.Bootstrap, "clickstream", TimeSpan.FromSeconds(30));
+        var messages = await Kcat.ReadAllAsync(pipeline.Bootstrap, PipelineDefaults.Topic, TimeSpan.FromSeconds(30));
         var after = await pipeline.TotalEventsAsync();
         Assert.True(hits == after - before,
             $"counted {after - before} for {hits} hits; on the topic: {string.Join(", ", messages.Select(m => $"{m.Key}@{m.Partition}/{m.Offset} {m.Headers}"))}");
@@ -42,12 +43,12 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
         Assert.All(keyed, m =>
         {
             using var line = JsonDocument.Parse(m.Value);
-            Assert.Equal(m.Key, line.RootElement.GetProperty("cookie").GetString());
-            Assert.StartsWith("/i?param=testing", line.RootElement.GetProperty("path").GetString());
-            Assert.Contains("event-id=", m.Headers);
+            Assert.Equal(m.Key, line.RootElement.GetProperty(AccessLogFields.Cookie).GetString());
+            Assert.StartsWith("/i?param=testing", line.RootElement.GetProperty(AccessLogFields.Path).GetString());
+            Assert.Contains($"{KafkaHeaders.EventId}=", m.Headers);
             // One trace per hit: the shipper's span continues the trace the pixel wrote into the line.
-            var pixelTrace = line.RootElement.GetProperty("traceparent").GetString()!.Split('-');
-            var header = System.Text.RegularExpressions.Regex.Match(m.Headers, "traceparent=(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})");
+            var pixelTrace = line.RootElement.GetProperty(AccessLogFields.TraceParent).GetString()!.Split('-');
+            var header = System.Text.RegularExpressions.Regex.Match(m.Headers, KafkaHeaders.TraceParent + "=(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})");
             Assert.True(header.Success, $"no traceparent header in {m.Headers}");
             Assert.Equal(pixelTrace[1], header.Groups[1].Value.Split('-')[1]);
         });

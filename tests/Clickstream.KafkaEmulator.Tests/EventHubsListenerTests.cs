@@ -63,9 +63,9 @@ public sealed class EventHubsListenerTests : IAsyncLifetime
     private string Connection(string rule, string key) =>
         EventHubsDevelopmentRules.ConnectionString("localhost", _listener.Port, rule, key, Topic);
 
-    private T Configure<T>(T config, string connection, bool producer) where T : ClientConfig
+    private T Configure<T>(T config, string connection) where T : ClientConfig
     {
-        KafkaConnection.Parse(connection).ApplyTo(config, producer);
+        KafkaConnection.Parse(connection).ApplyTo(config);
         config.SslCaLocation = _listener.CaPath;
         return config;
     }
@@ -75,14 +75,14 @@ public sealed class EventHubsListenerTests : IAsyncLifetime
         Acks = Acks.All,
         EnableIdempotence = true,
         LingerMs = 5,
-    }, Connection(rule, key), producer: true);
+    }, Connection(rule, key));
 
     private ConsumerConfig ConsumerConfig(string rule, string key, string group) => Configure(new ConsumerConfig
     {
         GroupId = group,
         AutoOffsetReset = AutoOffsetReset.Earliest,
         EnableAutoCommit = false,
-    }, Connection(rule, key), producer: false);
+    }, Connection(rule, key));
 
     [Fact]
     public async Task The_send_rule_produces_and_the_listen_rule_consumes_every_message_over_tls_and_sasl()
@@ -252,7 +252,7 @@ public sealed class EventHubsListenerTests : IAsyncLifetime
         var development = $"Endpoint=sb://localhost:{_listener.DevelopmentEmulatorPort};SharedAccessKeyName={EventHubsDevelopmentRules.RootName};"
             + $"SharedAccessKey={EventHubsDevelopmentRules.RootKey};UseDevelopmentEmulator=true;EntityPath={Topic}";
         var config = new ProducerConfig { Acks = Acks.All };
-        KafkaConnection.Parse(development).ApplyTo(config, isProducer: true);
+        KafkaConnection.Parse(development).ApplyTo(config);
         Assert.Equal(SecurityProtocol.SaslPlaintext, config.SecurityProtocol);
         using (var producer = new ProducerBuilder<string, string>(config).Build())
         {
@@ -260,7 +260,7 @@ public sealed class EventHubsListenerTests : IAsyncLifetime
         }
 
         var consumer = new ConsumerConfig { GroupId = "dev", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false };
-        KafkaConnection.Parse(development).ApplyTo(consumer, isProducer: false);
+        KafkaConnection.Parse(development).ApplyTo(consumer);
         Assert.Equal(["emulator"], Consume(consumer, 1));
 
         // The same key without the emulator's flag is refused on that port.

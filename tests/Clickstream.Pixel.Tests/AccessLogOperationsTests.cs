@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.Pixel.AccessLog;
 using Clickstream.Tests;
 using Microsoft.Extensions.DependencyInjection;

@@ -21,7 +21,7 @@ internal sealed class NginxServer : IDisposable
         var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile,
             TrackerScript: File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TrackerScriptFile)));
         settings = configure?.Invoke(settings) ?? settings;
-        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "nginx", "pixel.conf.template"));
+        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TemplateFile));
         var config = _config = Path.Combine(_prefix.Path, "nginx.conf");
         File.WriteAllText(config, NginxConfig.Render(template, settings));
 

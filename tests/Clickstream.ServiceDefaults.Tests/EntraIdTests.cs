@@ -14,7 +14,7 @@ public sealed class EntraIdTests
     {
         var connection = KafkaConnection.Parse(Keyless);
         var config = new ProducerConfig();
-        connection.ApplyTo(config, isProducer: true);
+        connection.ApplyTo(config);
 
         Assert.True(connection.UsesEntraId);
         Assert.Equal("https://clicks-ns.servicebus.windows.net/.default", connection.TokenScope);

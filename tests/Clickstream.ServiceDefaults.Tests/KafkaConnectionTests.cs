@@ -14,7 +14,7 @@ public sealed class KafkaConnectionTests
     {
         var connection = KafkaConnection.Parse("broker1:9092,broker2:9092");
         var config = new ProducerConfig();
-        connection.ApplyTo(config, isProducer: true);
+        connection.ApplyTo(config);
 
         Assert.False(connection.IsEventHubs);
         Assert.Equal("broker1:9092,broker2:9092", config.BootstrapServers);
@@ -27,7 +27,7 @@ public sealed class KafkaConnectionTests
     {
         var connection = KafkaConnection.Parse(EventHubs);
         var config = new ProducerConfig();
-        connection.ApplyTo(config, isProducer: true);
+        connection.ApplyTo(config);
 
         Assert.True(connection.IsEventHubs);
         Assert.Equal("clickstream-hub", connection.EntityPath);
@@ -39,14 +39,19 @@ public sealed class KafkaConnectionTests
         Assert.True(config.SocketKeepaliveEnable);
         Assert.Equal(180_000, config.MetadataMaxAgeMs);
         Assert.True(config.MessageMaxBytes < 1_046_528);
-        Assert.True(int.Parse(config.Get("request.timeout.ms")) >= 30_000);
+        Assert.True(config.RequestTimeoutMs >= 30_000);
+
+        var consumer = new ConsumerConfig();
+        connection.ApplyTo(consumer);
+        Assert.Equal(30_000, consumer.SessionTimeoutMs);
+        Assert.Null(consumer.Get("request.timeout.ms"));
     }
 
     [Fact]
     public void An_explicit_setting_wins_over_the_event_hubs_default()
     {
         var config = new ProducerConfig { MetadataMaxAgeMs = 60_000 };
-        KafkaConnection.Parse(EventHubs).ApplyTo(config, isProducer: true);
+        KafkaConnection.Parse(EventHubs).ApplyTo(config);
         Assert.Equal(60_000, config.MetadataMaxAgeMs);
     }
 
@@ -55,7 +60,7 @@ public sealed class KafkaConnectionTests
     {
         var config = new ConsumerConfig();
         KafkaConnection.Parse("Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;EntityPath=eh1")
-            .ApplyTo(config, isProducer: false);
+            .ApplyTo(config);
         Assert.Equal("localhost:9092", config.BootstrapServers);
         Assert.Equal(SecurityProtocol.SaslPlaintext, config.SecurityProtocol);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using Clickstream.Contracts;
 using Clickstream.Tests;
 
 namespace Clickstream.Shipper.Tests;
@@ -58,11 +59,11 @@ internal sealed class ShipperProcess : IAsyncDisposable
         }
     }
 
-    public async Task<ShipperStatsJson?> StatsAsync()
+    public async Task<ShipperStats?> StatsAsync()
     {
         try
         {
-            return await Http.GetFromJsonAsync<ShipperStatsJson>($"http://127.0.0.1:{Port}/stats");
+            return await Http.GetFromJsonAsync<ShipperStats>($"http://127.0.0.1:{Port}{StageStats.Path}");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
@@ -127,4 +128,3 @@ internal sealed class ShipperProcess : IAsyncDisposable
     }
 }
 
-internal sealed record ShipperStatsJson(long LinesRead, long LinesSent, long LinesAcked, long DeadLettered, int InFlight, double AckLatencyP99Ms);

@@ -15,7 +15,7 @@ public sealed record SiteSummary(string Site, long CurrentVisitors, long Pagevie
 /// <see cref="SessionTracker"/>; the figures go to the event's site and to the all-sites view. Bad tracker
 /// input counts per reason (<c>consumer.analytics.problems</c>, tag <c>reason</c>) and the hit still counts.
 /// </summary>
-public sealed class SiteStats
+public sealed partial class SiteStats
 {
     /// <summary>Sites beyond this many are counted under <see cref="OtherSites"/>: a hostile client could send endless <c>aid</c>s.</summary>
     public const int MaxSites = 1_000;

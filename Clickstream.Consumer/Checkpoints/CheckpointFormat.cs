@@ -1,0 +1,82 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace Clickstream.Consumer.Checkpoints;
+
+/// <summary>
+/// The frame around a checkpoint's payload: magic <c>CLKSTATE</c>, format version (int32), payload length
+/// (int64), the payload, then its XxHash64. A truncated, partial or altered file fails the length or the
+/// hash before anything is loaded from it. The version changes whenever the payload's layout does; an
+/// older consumer refuses a newer checkpoint instead of misreading it.
+/// </summary>
+public static class CheckpointFormat
+{
+    public const int Version = 1;
+    public const string Prefix = "state-";
+    public const string Suffix = ".ckpt";
+    private static ReadOnlySpan<byte> Magic => "CLKSTATE"u8;
+    private const int HeaderSize = 8 + 4 + 8;
+
+    public static string NameOf(long sequence) => $"{Prefix}{sequence:D12}{Suffix}";
+
+    public static long? SequenceOf(string name) =>
+        name.StartsWith(Prefix, StringComparison.Ordinal) && name.EndsWith(Suffix, StringComparison.Ordinal)
+            && long.TryParse(name.AsSpan(Prefix.Length, name.Length - Prefix.Length - Suffix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
+            ? sequence
+            : null;
+
+    /// <summary>Writes the payload through <paramref name="write"/> and frames it.</summary>
+    public static byte[] Encode(Action<BinaryWriter> write, int sizeHint)
+    {
+        using var stream = new MemoryStream(sizeHint + HeaderSize + 8);
+        stream.Write(Magic);
+        stream.Write(stackalloc byte[HeaderSize - 8]);
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            write(writer);
+        }
+
+        var payloadLength = stream.Length - HeaderSize;
+        Span<byte> hash = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(hash, XxHash64.HashToUInt64(stream.GetBuffer().AsSpan(HeaderSize, (int)payloadLength)));
+        stream.Write(hash);
+        var bytes = stream.ToArray();
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), Version);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(12), payloadLength);
+        return bytes;
+    }
+
+    /// <summary>The payload, or null with the reason it cannot be trusted.</summary>
+    public static ReadOnlyMemory<byte>? Decode(byte[] bytes, out string? problem)
+    {
+        problem = null;
+        if (bytes.Length < HeaderSize + 8 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
+        {
+            problem = "not a checkpoint (too short or wrong magic)";
+            return null;
+        }
+
+        var version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
+        if (version != Version)
+        {
+            problem = $"format version {version}, this build reads {Version}";
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(12));
+        if (length != bytes.Length - HeaderSize - 8)
+        {
+            problem = $"payload of {bytes.Length - HeaderSize - 8} bytes, the header says {length} (partial write)";
+            return null;
+        }
+
+        var payload = bytes.AsMemory(HeaderSize, (int)length);
+        if (XxHash64.HashToUInt64(payload.Span) != BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8)))
+        {
+            problem = "hash mismatch (altered or torn)";
+            return null;
+        }
+
+        return payload;
+    }
+}

@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using Clickstream.Consumer.Consuming;
+using Clickstream.Consumer.Stats;
+using Clickstream.ServiceDefaults.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Clickstream.Consumer.Checkpoints;
+
+/// <summary>What <c>/api/checkpoint</c> shows.</summary>
+public sealed record CheckpointStatus(
+    bool Enabled,
+    string? Location,
+    long? RestoredSequence,
+    long RestoredPosition,
+    long Position,
+    long Written,
+    long Failed,
+    long Corrupt,
+    long RestartedPartitions,
+    long LastBytes,
+    double LastCaptureMs,
+    double LastWriteMs);
+
+/// <summary>
+/// The aggregates and the offsets they reflect, saved together as Kafka Streams and Flink do: the apply
+/// thread, the only writer of the state, captures both at one point between two events (so a checkpoint
+/// never holds half an event), every <see cref="CheckpointOptions.Interval"/> while events arrive and at
+/// shutdown; the bytes are stored off that thread. On start the newest checkpoint that decodes is loaded
+/// and each partition continues at its offset (<see cref="StartingPositions"/>): totals stay exact with
+/// no replay, and no event counts twice, since the state holds exactly the events below those offsets.
+/// An unreadable checkpoint is logged, counted, and the previous one is used.
+/// </summary>
+public sealed partial class StateCheckpointer(
+    IOptions<CheckpointOptions> options,
+    KafkaConsumerSettings settings,
+    LiveStats stats,
+    DeduplicationWindow seen,
+    CheckpointMetrics metrics,
+    ILogger<StateCheckpointer> logger)
+{
+    private readonly CheckpointOptions _options = options.Value;
+    private readonly ICheckpointStore? _store = options.Value.Enabled ? new DirectoryCheckpointStore(options.Value.Directory!) : null;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, long> _next = [];
+    private Dictionary<int, long>? _restored;
+    private long? _restoredSequence;
+    private long _restoredPosition;
+    private long _sequence;
+    private bool _dirty;
+    private long _due;
+    private int _sizeHint = 1 << 16;
+    private Task _writing = Task.CompletedTask;
+
+    public bool Enabled => _store is not null;
+
+    public TimeSpan Interval => _options.Interval;
+
+    /// <summary>The offsets of the checkpoint loaded at start (next offset per partition); null when none was.</summary>
+    public IReadOnlyDictionary<int, long>? Restored => _restored;
+
+    /// <summary>Loads the newest sound checkpoint into the aggregates; false when there is none.</summary>
+    public bool Restore()
+    {
+        if (_store is null)
+        {
+            return false;
+        }
+
+        var names = _store.List().Select(n => (Name: n, Sequence: CheckpointFormat.SequenceOf(n))).Where(n => n.Sequence is not null)
+            .OrderByDescending(n => n.Sequence).ToList();
+        _sequence = names.Count == 0 ? 0 : names[0].Sequence!.Value;
+        foreach (var (name, sequence) in names)
+        {
+            var bytes = _store.Read(name);
+            string? problem = "gone while reading";
+            if (bytes is null || CheckpointFormat.Decode(bytes, out problem) is not { } payload)
+            {
+                metrics.CorruptFound();
+                LogCorrupt(name, problem ?? "unreadable");
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            using var reader = new BinaryReader(new MemoryStream(payload.ToArray(), writable: false), System.Text.Encoding.UTF8);
+            var offsets = Load(reader);
+            lock (_gate)
+            {
+                _restored = offsets;
+                foreach (var (partition, next) in offsets)
+                {
+                    _next[partition] = next;
+                }
+            }
+
+            _restoredSequence = sequence;
+            _restoredPosition = offsets.Values.Sum();
+            _sizeHint = bytes.Length;
+            LogRestored(name, bytes.Length, offsets.Count, _restoredPosition, stats.TotalEvents, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return true;
+        }
+
+        LogNone(_store.Location);
+        return false;
+    }
+
+    /// <summary>Apply thread: an event (applied, dropped as a duplicate, or skipped) is now part of the state.</summary>
+    public void Applied(int partition, long offset)
+    {
+        if (_store is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _next[partition] = offset + 1;
+            _dirty = true;
+        }
+    }
+
+    /// <summary>A partition found behind its checkpoint (a new topic) continues from its start.</summary>
+    public void Restarted(int partition)
+    {
+        lock (_gate)
+        {
+            _next.Remove(partition);
+            _dirty = true;
+        }
+    }
+
+    /// <summary>The sum over partitions of the next offset to apply: how far the state reaches.</summary>
+    public long Position
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _next.Values.Sum();
+            }
+        }
+    }
+
+    /// <summary>Apply thread, between events: captures a checkpoint when one is due and the last one is stored.</summary>
+    public void CaptureIfDue()
+    {
+        if (_store is null || Environment.TickCount64 < _due || !_writing.IsCompleted)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!_dirty)
+            {
+                return;
+            }
+        }
+
+        _due = Environment.TickCount64 + (long)_options.Interval.TotalMilliseconds;
+        var (sequence, bytes) = Capture();
+        _writing = Task.Run(() => Store(sequence, bytes));
+    }
+
+    /// <summary>Apply thread, stopping: waits for the write under way, then stores the last state.</summary>
+    public void Final()
+    {
+        if (_store is null)
+        {
+            return;
+        }
+
+        _writing.GetAwaiter().GetResult();
+        lock (_gate)
+        {
+            if (!_dirty)
+            {
+                return;
+            }
+        }
+
+        var (sequence, bytes) = Capture();
+        Store(sequence, bytes);
+    }
+
+    public CheckpointStatus Status() => new(
+        Enabled, _store?.Location, _restoredSequence, _restoredPosition, Position,
+        metrics.Written, metrics.Failed, metrics.Corrupt, metrics.RestartedPartitions, metrics.LastBytes, metrics.LastCaptureMs, metrics.LastWriteMs);
+
+    private (long Sequence, byte[] Bytes) Capture()
+    {
+        var started = Stopwatch.GetTimestamp();
+        Dictionary<int, long> offsets;
+        lock (_gate)
+        {
+            offsets = new Dictionary<int, long>(_next);
+            _dirty = false;
+        }
+
+        var sequence = ++_sequence;
+        var bytes = CheckpointFormat.Encode(writer => Save(writer, sequence, offsets), _sizeHint);
+        _sizeHint = bytes.Length;
+        metrics.Captured(bytes.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return (sequence, bytes);
+    }
+
+    private void Store(long sequence, byte[] bytes)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _store!.Write(CheckpointFormat.NameOf(sequence), bytes);
+            metrics.WrittenIn(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            foreach (var old in _store.List().Select(n => (Name: n, Sequence: CheckpointFormat.SequenceOf(n)))
+                         .Where(n => n.Sequence is not null).OrderByDescending(n => n.Sequence).Skip(_options.Keep))
+            {
+                _store.Delete(old.Name);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            // The state is still in memory and the next capture tries again; a restart before then reads
+            // from the previous checkpoint's offsets (more to read again, nothing counted twice).
+            metrics.WriteFailed();
+            lock (_gate)
+            {
+                _dirty = true;
+            }
+
+            LogWriteFailed(ex, _store!.Location);
+        }
+    }
+
+    /// <summary>The payload: topic, offsets, the redelivery window, then the aggregates.</summary>
+    private void Save(BinaryWriter writer, long sequence, Dictionary<int, long> offsets)
+    {
+        writer.Write(sequence);
+        writer.Write(settings.Topic);
+        writer.Write(offsets.Count);
+        foreach (var (partition, next) in offsets)
+        {
+            writer.Write(partition);
+            writer.Write(next);
+        }
+
+        seen.Save(writer);
+        stats.Save(writer);
+    }
+
+    private Dictionary<int, long> Load(BinaryReader reader)
+    {
+        reader.ReadInt64(); // sequence, also in the name
+        var topic = reader.ReadString();
+        var offsets = new Dictionary<int, long>();
+        var count = reader.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            offsets[reader.ReadInt32()] = reader.ReadInt64();
+        }
+
+        seen.Load(reader);
+        stats.Load(reader);
+        if (!string.Equals(topic, settings.Topic, StringComparison.Ordinal))
+        {
+            // Another topic: its offsets say nothing about this one, whose events are all new.
+            LogOtherTopic(topic, settings.Topic);
+            offsets.Clear();
+        }
+
+        return offsets;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Name} ({Bytes} bytes, {Partitions} partitions, position {Position}, {Total} events) in {Elapsed:F0} ms")]
+    private partial void LogRestored(string name, int bytes, int partitions, long position, long total, double elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No checkpoint in {Location}: starting from the topic")]
+    private partial void LogNone(string location);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoint {Name} is unusable ({Problem}); falling back to the previous one")]
+    private partial void LogCorrupt(string name, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing a checkpoint to {Location} failed; the next one retries")]
+    private partial void LogWriteFailed(Exception ex, string location);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The checkpoint is of topic {Saved}, the consumer reads {Topic}: its history is kept, every partition is read from the start")]
+    private partial void LogOtherTopic(string saved, string topic);
+}
