@@ -1,10 +1,13 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Clickstream.Contracts;
 using Clickstream.Tests;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Clickstream.EndToEnd.Tests;
 
@@ -15,6 +18,7 @@ namespace Clickstream.EndToEnd.Tests;
 public class PipelineFixture : IAsyncLifetime
 {
     private readonly Clickstream.Tests.TempDirectory _data = TestEnvironment.CreateTempDirectory("clickstream-e2e");
+    private readonly ConcurrentQueue<string> _logs = new();
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -32,6 +36,9 @@ public class PipelineFixture : IAsyncLifetime
 
     public Uri ConsumerUri => new($"http://127.0.0.1:{ConsumerPort}");
 
+    /// <summary>Every resource's log lines, and the AppHost's own, of every start so far.</summary>
+    public IReadOnlyCollection<string> Logs => _logs;
+
     /// <summary>AppHost arguments a derived fixture adds, e.g. <c>--Pixel:Server=nginx</c>.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
@@ -39,6 +46,9 @@ public class PipelineFixture : IAsyncLifetime
     protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
     {
     }
+
+    /// <summary>The resources the first start waits to be healthy; a fixture that starts broken waits for fewer.</summary>
+    protected virtual IEnumerable<string> HealthyAtStart => ["kafka", "pixel", "shipper", "consumer"];
 
     public async Task InitializeAsync()
     {
@@ -49,12 +59,12 @@ public class PipelineFixture : IAsyncLifetime
             (PixelPort, ConsumerPort, KafkaPort) = (TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort());
             try
             {
-                await StartAsync();
+                await StartAsync(ExtraArguments, HealthyAtStart);
                 return;
             }
             catch (ServiceDidNotStartException) when (attempt < 3)
             {
-                await App.DisposeAsync();
+                await StopAsync();
                 if (TestEnvironment.AreFree(PixelPort, ConsumerPort, KafkaPort))
                 {
                     throw; // not a port taken by someone else
@@ -63,22 +73,28 @@ public class PipelineFixture : IAsyncLifetime
         }
     }
 
-    private async Task StartAsync()
+    /// <summary>
+    /// Starts the AppHost on this fixture's ports and data directory (stopping a running one first, so a test can
+    /// restart the pipeline with other settings over the same logs and checkpoints), and waits for those resources to be healthy.
+    /// </summary>
+    public async Task StartAsync(IEnumerable<string> extraArguments, IEnumerable<string> healthy)
     {
+        await StopAsync();
         string[] args =
         [
             $"--Clickstream:DataDirectory={_data.Path}",
             $"--Clickstream:Ports:Pixel={PixelPort}",
             $"--Clickstream:Ports:Consumer={ConsumerPort}",
             $"--Clickstream:Ports:Kafka={KafkaPort}",
-            .. ExtraArguments,
+            .. extraArguments,
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Clickstream_AppHost>(args);
+        builder.Services.AddLogging(logging => logging.AddProvider(new ResourceLogCapture(_logs)));
         Configure(builder);
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(startup.Token);
-        foreach (var resource in new[] { "kafka", "pixel", "shipper", "consumer" })
+        foreach (var resource in healthy)
         {
             // Healthy, or ended (a port in use ends a service at once): no waiting out the timeout for a service that is gone.
             var reached = await App.ResourceNotifications.WaitForResourceAsync(resource,
@@ -92,6 +108,33 @@ public class PipelineFixture : IAsyncLifetime
     }
 
     private sealed class ServiceDidNotStartException(string message) : Exception(message);
+
+    /// <summary>
+    /// Aspire's testing host forwards each resource's console to <see cref="ILogger"/> under the category
+    /// <c>{AppHost}.Resources.{resource}</c>; this provider keeps those lines as <c>resource: line</c>.
+    /// </summary>
+    private sealed class ResourceLogCapture(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName)
+        {
+            var at = categoryName.LastIndexOf(".Resources.", StringComparison.Ordinal);
+            return new Capture(lines, at < 0 ? categoryName : categoryName[(at + ".Resources.".Length)..]);
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Capture(ConcurrentQueue<string> lines, string resource) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{resource}: {formatter(state, exception)}");
+        }
+    }
 
     /// <summary>The consumer's <c>totalEvents</c>: hits counted once each.</summary>
     public async Task<long> TotalEventsAsync()
@@ -121,9 +164,18 @@ public class PipelineFixture : IAsyncLifetime
         return messages;
     }
 
+    private async Task StopAsync()
+    {
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+            App = null!;
+        }
+    }
+
     public async Task DisposeAsync()
     {
-        await App.DisposeAsync();
+        await StopAsync();
         _data.Dispose();
     }
 }
