@@ -108,6 +108,23 @@ public sealed class ModeTests
     }
 
     [Fact]
+    public void Eventhubs_local_runs_the_emulator_with_its_listener_and_gives_each_service_its_own_rule_as_a_secret()
+    {
+        var builder = Model(false, "--Kafka:Mode=eventhubs-local", "--Clickstream:Ports:EventHubs=9193", "--Clickstream:Ports:EventHubsEmulator=9194");
+        var kafka = Assert.IsType<ProjectResource>(builder.Resources.Single(r => r.Name == "kafka"));
+        var endpoints = kafka.Annotations.OfType<EndpointAnnotation>().ToList();
+        Assert.Contains(endpoints, e => e.Name == "eventhubs" && e.Port == 9193 && !e.IsProxied);
+        Assert.Contains(endpoints, e => e.Name == "eventhubs-emulator" && e.Port == 9194 && !e.IsProxied);
+        var secrets = builder.Resources.OfType<ParameterResource>().Where(p => p.Secret).Select(p => p.Name).Order();
+        Assert.Equal(["eventhubs-listen-connection", "eventhubs-send-connection"], secrets);
+        foreach (var service in new[] { "shipper", "consumer" })
+        {
+            var waits = builder.Resources.Single(r => r.Name == service).Annotations.OfType<WaitAnnotation>();
+            Assert.Contains(waits, w => w.Resource.Name == "kafka");
+        }
+    }
+
+    [Fact]
     public async Task The_real_apphost_refuses_container_mode_on_a_machine_without_docker_in_one_sentence()
     {
         // An empty PATH hides any docker CLI, so the answer does not depend on this machine.

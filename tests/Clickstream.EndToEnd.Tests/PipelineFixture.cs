@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Clickstream.Tests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Clickstream.EndToEnd.Tests;
 
@@ -12,6 +15,7 @@ namespace Clickstream.EndToEnd.Tests;
 public class PipelineFixture : IAsyncLifetime
 {
     private readonly Clickstream.Tests.TempDirectory _data = TestEnvironment.CreateTempDirectory("clickstream-e2e");
+    private readonly ConcurrentQueue<string> _logs = new();
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -29,6 +33,9 @@ public class PipelineFixture : IAsyncLifetime
 
     public Uri ConsumerUri => new($"http://127.0.0.1:{ConsumerPort}");
 
+    /// <summary>Every resource's log lines, and the AppHost's own, of every start so far.</summary>
+    public IReadOnlyCollection<string> Logs => _logs;
+
     /// <summary>AppHost arguments a derived fixture adds, e.g. <c>--Pixel:Server=nginx</c>.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
@@ -37,24 +44,62 @@ public class PipelineFixture : IAsyncLifetime
     {
     }
 
-    public async Task InitializeAsync()
+    /// <summary>The resources the first start waits to be healthy; a fixture that starts broken waits for fewer.</summary>
+    protected virtual IEnumerable<string> HealthyAtStart => ["kafka", "pixel", "shipper", "consumer"];
+
+    public Task InitializeAsync() => StartAsync(ExtraArguments, HealthyAtStart);
+
+    /// <summary>
+    /// Starts the AppHost on this fixture's ports and data directory (stopping a running one first, so a test can
+    /// restart the pipeline with other settings over the same logs and checkpoints), and waits for those resources to be healthy.
+    /// </summary>
+    public async Task StartAsync(IEnumerable<string> extraArguments, IEnumerable<string> healthy)
     {
+        await StopAsync();
         string[] args =
         [
             $"--Clickstream:DataDirectory={_data.Path}",
             $"--Clickstream:Ports:Pixel={PixelPort}",
             $"--Clickstream:Ports:Consumer={ConsumerPort}",
             $"--Clickstream:Ports:Kafka={KafkaPort}",
-            .. ExtraArguments,
+            .. extraArguments,
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Clickstream_AppHost>(args);
+        builder.Services.AddLogging(logging => logging.AddProvider(new ResourceLogCapture(_logs)));
         Configure(builder);
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(startup.Token);
-        foreach (var resource in new[] { "kafka", "pixel", "shipper", "consumer" })
+        foreach (var resource in healthy)
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+        }
+    }
+
+    /// <summary>
+    /// Aspire's testing host forwards each resource's console to <see cref="ILogger"/> under the category
+    /// <c>{AppHost}.Resources.{resource}</c>; this provider keeps those lines as <c>resource: line</c>.
+    /// </summary>
+    private sealed class ResourceLogCapture(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName)
+        {
+            var at = categoryName.LastIndexOf(".Resources.", StringComparison.Ordinal);
+            return new Capture(lines, at < 0 ? categoryName : categoryName[(at + ".Resources.".Length)..]);
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Capture(ConcurrentQueue<string> lines, string resource) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{resource}: {formatter(state, exception)}");
         }
     }
 
@@ -66,9 +111,18 @@ public class PipelineFixture : IAsyncLifetime
         return stats.GetProperty("totalEvents").GetInt64();
     }
 
+    private async Task StopAsync()
+    {
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+            App = null!;
+        }
+    }
+
     public async Task DisposeAsync()
     {
-        await App.DisposeAsync();
+        await StopAsync();
         _data.Dispose();
     }
 }
