@@ -148,6 +148,9 @@ public sealed class CheckpointRestartTests
         Assert.Equal(0, snapshot.DuplicatesDropped); // nothing below the checkpoint was read again
         Assert.Equal(visitors, snapshot.UniqueVisitors);
         Assert.Equal(0, status.Corrupt);
+        // The reconciliation strip counts what this process applied, as the pixel and shipper count since their start.
+        var report = second.Services.GetRequiredService<Reconciliation.PipelineReconciler>().Report();
+        Assert.Equal(300, report.Stages.Single(s => s.Name == "applied").Count);
         // Nothing more arrives: the total stays exact.
         Assert.False(await TestEnvironment.EventuallyAsync(() => second.Services.GetRequiredService<LiveStats>().TotalEvents != 800, TimeSpan.FromSeconds(2)));
         await StopAsync(second);
