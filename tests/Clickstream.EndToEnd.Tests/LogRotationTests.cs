@@ -34,7 +34,7 @@ public sealed class LogRotationTests(ITestOutputHelper output)
         /// <summary>rename + create, no postrotate script: the Kestrel pixel notices; nginx keeps writing the renamed file.</summary>
         Create,
 
-        /// <summary>rename + create, then postrotate tells the writer to reopen (SIGHUP to the Kestrel pixel, SIGUSR1 to nginx).</summary>
+        /// <summary>rename + create, then postrotate tells the writer to reopen (SIGHUP and SIGUSR1 in turn to the Kestrel pixel, SIGUSR1 to nginx).</summary>
         CreateAndReopen,
 
         /// <summary>copy, then truncate the file the writer keeps open.</summary>
@@ -235,7 +235,10 @@ public sealed class LogRotationTests(ITestOutputHelper output)
                 throw new InvalidOperationException($"the pixel did not answer /health: {pixel.Output}");
             }
 
-            return new RotatedPixel(pixel, kind, port, Path.Combine(logs, "access.log"), $"kill -HUP {pixel.Pid}");
+            // SIGHUP and SIGUSR1 in turn, one per rotation: the pixel reopens on either.
+            var turn = Path.Combine(directory, "sent-hup");
+            var reopen = $"if [ -e {turn} ]; then rm {turn}; kill -USR1 {pixel.Pid}; else touch {turn}; kill -HUP {pixel.Pid}; fi";
+            return new RotatedPixel(pixel, kind, port, Path.Combine(logs, "access.log"), reopen);
         }
 
         public void Dispose() => _server.Dispose();
