@@ -36,6 +36,7 @@ public sealed partial class StateCheckpointer(
     LiveStats stats,
     DeduplicationWindow seen,
     CheckpointMetrics metrics,
+    Lake.EventLake lake,
     ILogger<StateCheckpointer> logger)
 {
     private readonly CheckpointOptions _options = options.Value;
@@ -46,6 +47,7 @@ public sealed partial class StateCheckpointer(
     private long? _restoredSequence;
     private long _restoredPosition;
     private long _sequence;
+    private long _lastWritten;
     private bool _dirty;
     private long _due;
     private int _sizeHint = 1 << 16;
@@ -96,12 +98,22 @@ public sealed partial class StateCheckpointer(
             }
 
             _restoredSequence = sequence;
+            if (lake.Enabled)
+            {
+                lake.Restored(sequence);
+            }
+
             var restored = stats.Snapshot();
             RestoredCounts = (restored.TotalEvents, restored.DuplicatesDropped);
             _restoredPosition = offsets.Values.Sum();
             _sizeHint = bytes.Length;
             LogRestored(name, bytes.Length, offsets.Count, _restoredPosition, stats.TotalEvents, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return true;
+        }
+
+        if (lake.Enabled)
+        {
+            lake.Restored(null);
         }
 
         LogNone(_store.Location);
@@ -153,17 +165,31 @@ public sealed partial class StateCheckpointer(
             return;
         }
 
+        bool dirty;
         lock (_gate)
         {
-            if (!_dirty)
-            {
-                return;
-            }
+            dirty = _dirty;
         }
 
         _due = Environment.TickCount64 + (long)_options.Interval.TotalMilliseconds;
-        var (sequence, bytes) = Capture();
-        _writing = Task.Run(() => Store(sequence, bytes));
+        if (!dirty && lake.Enabled && _lastWritten > 0)
+        {
+            // Idle. The lake publishes only parts that a later checkpoint succeeds, so the newest parts get
+            // one more (unchanged) checkpoint; otherwise hours that came due are published.
+            if (lake.LastPartSequence != _lastWritten)
+            {
+                var committed = _lastWritten;
+                _writing = Task.Run(() => Publish(committed));
+                return;
+            }
+        }
+        else if (!dirty)
+        {
+            return;
+        }
+
+        var (sequence, bytes, events) = Capture();
+        _writing = Task.Run(() => Store(sequence, bytes, events));
     }
 
     /// <summary>Apply thread, stopping: waits for the write under way, then stores the last state.</summary>
@@ -183,15 +209,15 @@ public sealed partial class StateCheckpointer(
             }
         }
 
-        var (sequence, bytes) = Capture();
-        Store(sequence, bytes);
+        var (sequence, bytes, events) = Capture();
+        Store(sequence, bytes, events);
     }
 
     public CheckpointStatus Status() => new(
         Enabled, _store?.Location, _restoredSequence, _restoredPosition, Position,
         metrics.Written, metrics.Failed, metrics.Corrupt, metrics.RestartedPartitions, metrics.LastBytes, metrics.LastCaptureMs, metrics.LastWriteMs);
 
-    private (long Sequence, byte[] Bytes) Capture()
+    private (long Sequence, byte[] Bytes, List<Lake.LakeEvent>? Events) Capture()
     {
         var started = Stopwatch.GetTimestamp();
         Dictionary<int, long> offsets;
@@ -205,14 +231,20 @@ public sealed partial class StateCheckpointer(
         var bytes = CheckpointFormat.Encode(writer => Save(writer, sequence, offsets), _sizeHint);
         _sizeHint = bytes.Length;
         metrics.Captured(bytes.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return (sequence, bytes);
+        return (sequence, bytes, lake.Enabled ? lake.Seal() : null);
     }
 
-    private void Store(long sequence, byte[] bytes)
+    private void Store(long sequence, byte[] bytes, List<Lake.LakeEvent>? events)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
+            // The lake's part first: a part is kept only when a checkpoint at or after it is (see EventLake).
+            if (events is not null)
+            {
+                lake.WriteParts(sequence, events);
+            }
+
             _store!.Write(CheckpointFormat.NameOf(sequence), bytes);
             metrics.WrittenIn(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             foreach (var old in _store.List().Select(n => (Name: n, Sequence: CheckpointFormat.SequenceOf(n)))
@@ -220,6 +252,9 @@ public sealed partial class StateCheckpointer(
             {
                 _store.Delete(old.Name);
             }
+
+            _lastWritten = sequence;
+            Publish(sequence);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -232,6 +267,24 @@ public sealed partial class StateCheckpointer(
             }
 
             LogWriteFailed(ex, _store!.Location);
+        }
+    }
+
+    private void Publish(long committed)
+    {
+        if (!lake.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            lake.PublishDue(committed);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The parts stay; the next interval tries again.
+            LogWriteFailed(ex, lake.Root);
         }
     }
 

@@ -96,7 +96,8 @@ public sealed class CheckpointFormatTests
 /// <summary>The consumer restarted on its checkpoints, in-process against the mock cluster.</summary>
 public sealed class CheckpointRestartTests
 {
-    private static IHost Start(string bootstrap, string? directory)
+    /// <summary>The consumer in-process with checkpoints every 200 ms in <paramref name="directory"/> (null: none), plus <paramref name="settings"/>.</summary>
+    internal static IHost Start(string bootstrap, string? directory, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -108,6 +109,7 @@ public sealed class CheckpointRestartTests
             ["Checkpoints:Directory"] = directory ?? "",
             ["Checkpoints:Interval"] = "00:00:00.200",
         });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddClickstreamConsumer();
         var host = builder.Build();
         host.Start();

@@ -74,6 +74,7 @@ public sealed partial class SiteStats
             {
                 site.Bot();
                 _all.Bot();
+                Observer?.Applied(line, e, null, null, at);
                 return;
             }
 
@@ -83,6 +84,7 @@ public sealed partial class SiteStats
             site.Apply(e, visitor, step, at, now);
             // All sites: one person on two sites is one visitor, so the visitor hash is used as is.
             _all.Apply(e, visitor, step, at, now);
+            Observer?.Applied(line, e, visitor, step, at);
         }
     }
 
