@@ -305,6 +305,7 @@ public sealed partial class TailCoordinator : BackgroundService
         if (length >= 0 && length != tail.ReadPosition)
         {
             LogGrewAgain(tail.Path, tail.Tracker.Committed, length);
+            _metrics.GrewAgain();
             Resume(identity, tail, stoppingToken);
             return;
         }

@@ -34,7 +34,7 @@ public sealed class LogRotationTests(ITestOutputHelper output)
         /// <summary>rename + create, no postrotate script: the Kestrel pixel notices; nginx keeps writing the renamed file.</summary>
         Create,
 
-        /// <summary>rename + create, then postrotate tells the writer to reopen (SIGHUP to the Kestrel pixel, SIGUSR1 to nginx).</summary>
+        /// <summary>rename + create, then postrotate tells the writer to reopen (SIGHUP and SIGUSR1 in turn to the Kestrel pixel, SIGUSR1 to nginx).</summary>
         CreateAndReopen,
 
         /// <summary>copy, then truncate the file the writer keeps open.</summary>
@@ -53,7 +53,7 @@ public sealed class LogRotationTests(ITestOutputHelper output)
         await using var cluster = KafkaMockCluster.Start();
         cluster.CreateTopic(PipelineDefaults.Topic, 4);
         using var directory = TestEnvironment.CreateTempDirectory("clickstream-logrotate");
-        using var pixel = RotatedPixel.Start(kind, directory.Path, output);
+        using var pixel = RotatedPixel.Start(kind, rotation, directory.Path, output);
         var shipperPort = TestEnvironment.FreeTcpPort();
         using var shipper = ServiceProcess.Start("Clickstream.Shipper", shipperPort, output, new()
         {
@@ -116,6 +116,11 @@ public sealed class LogRotationTests(ITestOutputHelper output)
         {
             // nginx never reopened: every burst after the first rotation went into the first file, renamed, then deleted.
             Assert.True(Count(shipper.Output, GrewAgainMarker) >= Rotations - 1, $"the parked file was not read again: {shipper.Output}");
+        }
+        else
+        {
+            // The writer reopened (by itself, or told by the postrotate script): it never appended to a rotated file again.
+            Assert.Equal(0, Count(shipper.Output, GrewAgainMarker));
         }
     }
 
@@ -206,7 +211,7 @@ public sealed class LogRotationTests(ITestOutputHelper output)
             return string.Join('\n', lines) + "\n";
         }
 
-        public static RotatedPixel Start(PixelKind kind, string directory, ITestOutputHelper output)
+        public static RotatedPixel Start(PixelKind kind, Rotation rotation, string directory, ITestOutputHelper output)
         {
             if (kind == PixelKind.Nginx)
             {
@@ -216,7 +221,12 @@ public sealed class LogRotationTests(ITestOutputHelper output)
 
             var logs = Path.Combine(directory, "logs");
             var port = TestEnvironment.FreeTcpPort();
-            var pixel = ServiceProcess.Start("Clickstream.Pixel", port, output, new() { ["AccessLog__Directory"] = logs });
+            var pixel = ServiceProcess.Start("Clickstream.Pixel", port, output, new()
+            {
+                ["AccessLog__Directory"] = logs,
+                // Told by the postrotate script: a flush interval beyond the test leaves only the signal to make it reopen.
+                ["AccessLog__FlushInterval"] = rotation == Rotation.CreateAndReopen ? "01:00:00" : "00:00:00.250",
+            });
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             var up = TestEnvironment.EventuallyAsync(() => ServiceProcess.IsHealthyAsync(http, port), Patience).GetAwaiter().GetResult();
             if (!up)
@@ -225,7 +235,10 @@ public sealed class LogRotationTests(ITestOutputHelper output)
                 throw new InvalidOperationException($"the pixel did not answer /health: {pixel.Output}");
             }
 
-            return new RotatedPixel(pixel, kind, port, Path.Combine(logs, "access.log"), $"kill -HUP {pixel.Pid}");
+            // SIGHUP and SIGUSR1 in turn, one per rotation: the pixel reopens on either.
+            var turn = Path.Combine(directory, "sent-hup");
+            var reopen = $"if [ -e {turn} ]; then rm {turn}; kill -USR1 {pixel.Pid}; else touch {turn}; kill -HUP {pixel.Pid}; fi";
+            return new RotatedPixel(pixel, kind, port, Path.Combine(logs, "access.log"), reopen);
         }
 
         public void Dispose() => _server.Dispose();

@@ -52,6 +52,7 @@ public sealed class ShipperRotationTests() : ShipperTestBed("clickstream-shipper
         // Deleted, and no writer left: closed.
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Tails.Files.All(f => f.Identity != identity), Bounded),
             "the deleted file was kept open after its writer closed it");
+        Assert.True(shipper.Metrics.GrewAgainTotal >= 2, $"the parked file was read again {shipper.Metrics.GrewAgainTotal} times");
         var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 300, Bounded);
         Assert.Equal(Enumerable.Range(0, 300).Select(ShipperComponentTests.Line).Order(), records.Select(r => r.Value).Order());
         Assert.Equal(300, records.Select(r => r.EventId).Distinct().Count());
