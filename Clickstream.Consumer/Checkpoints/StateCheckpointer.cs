@@ -63,6 +63,14 @@ public sealed partial class StateCheckpointer(
     /// <summary>Events applied and duplicates dropped as the restored checkpoint had them (both 0 without one).</summary>
     public (long Events, long Duplicates) RestoredCounts { get; private set; }
 
+    /// <summary>
+    /// What was counted before the current topic began (a topic that started over keeps its history): the
+    /// pixel and shipper count only what this topic carries, so the reconciliation leaves this out.
+    /// </summary>
+    public (long Events, long Duplicates) TopicBase { get; private set; }
+
+    private bool _topicRestarted;
+
     /// <summary>Loads the newest sound checkpoint into the aggregates; false when there is none.</summary>
     public bool Restore()
     {
@@ -78,7 +86,7 @@ public sealed partial class StateCheckpointer(
         {
             var bytes = _store.Read(name);
             string? problem = "gone while reading";
-            if (bytes is null || CheckpointFormat.Decode(bytes, out problem) is not { } payload)
+            if (bytes is null || CheckpointFormat.Decode(bytes, out problem, out var version) is not { } payload)
             {
                 metrics.CorruptFound();
                 LogCorrupt(name, problem ?? "unreadable");
@@ -87,7 +95,7 @@ public sealed partial class StateCheckpointer(
 
             var started = Stopwatch.GetTimestamp();
             using var reader = new BinaryReader(new MemoryStream(payload.ToArray(), writable: false), System.Text.Encoding.UTF8);
-            var offsets = Load(reader);
+            var offsets = Load(reader, version);
             lock (_gate)
             {
                 _restored = offsets;
@@ -142,6 +150,11 @@ public sealed partial class StateCheckpointer(
         {
             _next.Remove(partition);
             _dirty = true;
+            if (!_topicRestarted)
+            {
+                _topicRestarted = true;
+                TopicBase = RestoredCounts;
+            }
         }
     }
 
@@ -300,11 +313,13 @@ public sealed partial class StateCheckpointer(
             writer.Write(next);
         }
 
+        writer.Write(TopicBase.Events);
+        writer.Write(TopicBase.Duplicates);
         seen.Save(writer);
         stats.Save(writer);
     }
 
-    private Dictionary<int, long> Load(BinaryReader reader)
+    private Dictionary<int, long> Load(BinaryReader reader, int version)
     {
         reader.ReadInt64(); // sequence, also in the name
         var topic = reader.ReadString();
@@ -313,6 +328,11 @@ public sealed partial class StateCheckpointer(
         for (var i = 0; i < count; i++)
         {
             offsets[reader.ReadInt32()] = reader.ReadInt64();
+        }
+
+        if (version >= 2)
+        {
+            TopicBase = (reader.ReadInt64(), reader.ReadInt64());
         }
 
         seen.Load(reader);
