@@ -22,6 +22,9 @@ public static class EventHubsDevelopmentRules
 
     public const string ListenKey = "LISTEN_KEY_VALUE";
 
+    /// <summary>The generated development CA (PEM) in the listener's certificate directory: the clients' <c>ssl.ca.location</c>.</summary>
+    public const string CaFileName = "ca.crt";
+
     /// <summary>An Event Hubs connection string for a local endpoint, as the Azure portal spells one.</summary>
     public static string ConnectionString(string host, int port, string ruleName, string key, string entityPath) =>
         $"Endpoint=sb://{host}:{port}/;SharedAccessKeyName={ruleName};SharedAccessKey={key};EntityPath={entityPath}";

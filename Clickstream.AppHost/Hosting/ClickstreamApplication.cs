@@ -31,6 +31,10 @@ public static class ClickstreamApplication
         }
 
         var kafka = builder.AddClickstreamKafka(settings, prerequisites);
+        if (kafka is { Broker: { } broker, Announcement: { } announcement })
+        {
+            broker.OnResourceReady((_, e, _) => Announce(e, announcement));
+        }
 
         // The pixel (Kestrel or nginx, by Pixel:Server) writes the access log that the shipper tails.
         var pixel = builder.AddClickstreamPixel(settings, prerequisites)

@@ -1,3 +1,4 @@
+using Clickstream.Contracts;
 using Microsoft.Extensions.Configuration;
 
 namespace Aspire.Hosting;
@@ -19,6 +20,12 @@ public enum KafkaMode
 
     /// <summary>Azure Event Hubs through its Kafka endpoint.</summary>
     EventHubs,
+
+    /// <summary>
+    /// The embedded broker behind its Event Hubs-style listener (TLS, SASL PLAIN with <c>$ConnectionString</c>,
+    /// Send/Listen rules): the services connect exactly as in <see cref="EventHubs"/> with connection strings.
+    /// </summary>
+    EventHubsLocal,
 }
 
 /// <summary>How services authenticate to Event Hubs.</summary>
@@ -56,7 +63,7 @@ public sealed class ClickstreamSettings
     /// <summary>Partitions of the topic the emulator creates.</summary>
     public int Partitions { get; set; } = 32;
 
-    public string Topic { get; set; } = "clickstream";
+    public string Topic { get; set; } = PipelineDefaults.Topic;
 
     /// <summary><c>Kafka:Mode</c>; unset, <see cref="KafkaMode.Emulator"/> when run and <see cref="KafkaMode.EventHubs"/> when published.</summary>
     public KafkaMode KafkaMode { get; set; } = KafkaMode.Emulator;
@@ -64,6 +71,9 @@ public sealed class ClickstreamSettings
     public EventHubsAuth EventHubsAuth { get; set; } = EventHubsAuth.EntraId;
 
     public PixelServer PixelServer { get; set; } = PixelServer.Kestrel;
+
+    /// <summary><c>eventhubs-local</c>: the listener closes connections idle this long (Event Hubs: 240 s; tests use seconds).</summary>
+    public TimeSpan? EventHubsIdleTimeout { get; set; }
 
     public static ClickstreamSettings From(IDistributedApplicationBuilder builder)
     {
@@ -116,6 +126,12 @@ public sealed class ClickstreamSettings
         public int Consumer { get; set; } = 8081;
 
         public int Kafka { get; set; } = 9092;
+
+        /// <summary><c>eventhubs-local</c>: the TLS + SASL listener (Event Hubs' own Kafka port).</summary>
+        public int EventHubs { get; set; } = 9093;
+
+        /// <summary><c>eventhubs-local</c>: SASL_PLAINTEXT with Microsoft's emulator's <c>UseDevelopmentEmulator=true</c> convention.</summary>
+        public int EventHubsEmulator { get; set; } = 9094;
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
+using Clickstream.Contracts;
 
 namespace Aspire.Hosting;
 
@@ -50,7 +51,7 @@ public static class EventHubsEmulatorHostingExtensions
                                 Name = settings.Topic,
                                 // The emulator allows at most 32 partitions per hub.
                                 PartitionCount = Math.Min(settings.Partitions, 32).ToString(CultureInfo.InvariantCulture),
-                                ConsumerGroups = new[] { new { Name = "clickstream-dashboard" } },
+                                ConsumerGroups = new[] { new { Name = PipelineDefaults.ConsumerGroup } },
                             },
                         },
                     },

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
+using Clickstream.Contracts;
 
 namespace Aspire.Hosting;
 
@@ -12,9 +13,17 @@ public enum KafkaRole
 
 /// <summary>
 /// The stream as the services see it, whatever the mode: a broker resource to wait for (none for an
-/// external cluster or Azure) and the value of <c>ConnectionStrings__kafka</c> for each role.
+/// external cluster or Azure) and the value of <c>ConnectionStrings__kafka</c> for each role; for a local
+/// TLS endpoint, the CA certificate the clients trust, and what the AppHost says about it once it is ready.
 /// </summary>
-public sealed record ClickstreamKafka(IResourceBuilder<IResource>? Broker, object ProducerConnection, object ConsumerConnection);
+public sealed record ClickstreamKafka(IResourceBuilder<IResource>? Broker, object ProducerConnection, object ConsumerConnection)
+{
+    /// <summary>A CA file for <c>ssl.ca.location</c>, when the broker's certificate is not one the system trusts.</summary>
+    public string? CaPath { get; init; }
+
+    /// <summary>One line for the AppHost's own output when the broker is ready; never a key.</summary>
+    public string? Announcement { get; init; }
+}
 
 /// <summary>
 /// One funnel for every <c>Kafka:Mode</c>, shaped like Aspire.Hosting.Kafka / Aspire.Hosting.Azure.EventHubs
@@ -24,6 +33,11 @@ public static class KafkaModes
 {
     public const string ApacheKafkaImage = "apache/kafka";
     public const string ApacheKafkaTag = "4.1.0";
+
+    /// <summary>Secret parameters of <c>eventhubs</c> mode with connection strings (and overrides in <c>eventhubs-local</c>).</summary>
+    public const string SendConnectionParameter = "eventhubs-send-connection";
+
+    public const string ListenConnectionParameter = "eventhubs-listen-connection";
 
     public static ClickstreamKafka AddClickstreamKafka(this IDistributedApplicationBuilder builder, ClickstreamSettings settings,
         IPrerequisites prerequisites)
@@ -78,11 +92,31 @@ public static class KafkaModes
                 return new ClickstreamKafka(null, external, external);
             }
 
+            case KafkaMode.EventHubsLocal:
+            {
+                // The emulator behind its Event Hubs listener; the services get what eventhubs mode with
+                // connection-string auth gives them: a Send rule for the shipper, a Listen rule for the consumer.
+                var certificates = Path.Combine(settings.DataDirectory, "kafka-tls");
+                var emulator = builder.AddKafkaEmulator("kafka", settings.Ports.Kafka, settings.Topic, settings.Partitions)
+                    .WithEventHubsListener(settings.Ports.EventHubs, settings.Ports.EventHubsEmulator, certificates, settings.EventHubsIdleTimeout);
+                var send = LocalConnection(builder, SendConnectionParameter, settings, EventHubsDevelopmentRules.SendName, EventHubsDevelopmentRules.SendKey);
+                var listen = LocalConnection(builder, ListenConnectionParameter, settings, EventHubsDevelopmentRules.ListenName,
+                    EventHubsDevelopmentRules.ListenKey);
+                var caPath = Path.Combine(certificates, EventHubsDevelopmentRules.CaFileName);
+                var port = settings.Ports.EventHubs.ToString(CultureInfo.InvariantCulture);
+                return new ClickstreamKafka(emulator.AsResource(), send.Resource, listen.Resource)
+                {
+                    CaPath = caPath,
+                    Announcement = $"Event Hubs listener: localhost:{port} (SASL_SSL PLAIN, user $ConnectionString; the shipper uses rule "
+                        + $"{EventHubsDevelopmentRules.SendName}, the consumer {EventHubsDevelopmentRules.ListenName}); CA certificate for ssl.ca.location: {caPath}",
+                };
+            }
+
             case KafkaMode.EventHubs when settings.EventHubsAuth == EventHubsAuth.ConnectionString:
             {
                 // Separate rights: the shipper can only send, the dashboard only listen.
-                var send = builder.AddParameter("eventhubs-send-connection", secret: true);
-                var listen = builder.AddParameter("eventhubs-listen-connection", secret: true);
+                var send = builder.AddParameter(SendConnectionParameter, secret: true);
+                var listen = builder.AddParameter(ListenConnectionParameter, secret: true);
                 return new ClickstreamKafka(null, send.Resource, listen.Resource);
             }
 
@@ -104,6 +138,11 @@ public static class KafkaModes
     {
         var connection = role == KafkaRole.Producer ? kafka.ProducerConnection : kafka.ConsumerConnection;
         service.WithEnvironment(context => context.EnvironmentVariables["ConnectionStrings__kafka"] = connection);
+        if (kafka.CaPath is { } caPath)
+        {
+            // Kafka:Config applies to producers and consumers alike (ServiceDefaults' Kafka integration).
+            service.WithEnvironment("Kafka__Config__ssl.ca.location", caPath);
+        }
         if (kafka.Broker is { } broker)
         {
             service.WithReferenceRelationship(broker.Resource).WaitFor(broker);
@@ -111,6 +150,17 @@ public static class KafkaModes
 
         return service;
     }
+
+    /// <summary>
+    /// The development connection string of a rule of the local listener, as a secret parameter, so that
+    /// <c>Parameters:{name}</c> replaces it exactly as in <c>eventhubs</c> mode (another rule, another key).
+    /// </summary>
+    private static IResourceBuilder<ParameterResource> LocalConnection(IDistributedApplicationBuilder builder, string name,
+        ClickstreamSettings settings, string rule, string key) =>
+        // A parameter given a value ignores configuration, so the override is read here.
+        builder.AddParameter(name, builder.Configuration[$"Parameters:{name}"] is { Length: > 0 } configured
+            ? configured
+            : EventHubsDevelopmentRules.ConnectionString("localhost", settings.Ports.EventHubs, rule, key, settings.Topic), secret: true);
 
     private static void RequireContainerEngine(IPrerequisites prerequisites, bool publishing, KafkaMode mode)
     {

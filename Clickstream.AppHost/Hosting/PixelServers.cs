@@ -76,7 +76,7 @@ public static class PixelServers
     }
 
     /// <summary>
-    /// Renders the template kept with the pixel (<c>Clickstream.Pixel/nginx/pixel.conf.template</c>) when the
+    /// Renders the template kept with the pixel (<c>Clickstream.Pixel/Nginx/pixel.conf.template</c>) when the
     /// application starts, not when it is only described (publishing a manifest writes nothing).
     /// </summary>
     private static void WriteNginxConfigBeforeStart(IDistributedApplicationBuilder builder, string configPath,
@@ -85,7 +85,7 @@ public static class PixelServers
         builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
             var pixelProject = Path.GetDirectoryName(new Projects.Clickstream_Pixel().ProjectPath)!;
-            var template = File.ReadAllText(Path.Combine(pixelProject, "nginx", "pixel.conf.template"));
+            var template = File.ReadAllText(Path.Combine(pixelProject, NginxConfig.TemplateFile));
             foreach (var directory in directories.Prepend(Path.GetDirectoryName(configPath)!))
             {
                 Directory.CreateDirectory(directory);

@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Threading.Channels;
 using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
@@ -34,8 +34,6 @@ public sealed partial class ClickstreamConsumer(
     ILogger<ClickstreamConsumer> logger) : BackgroundService
 {
     public const string ActivitySourceName = "Clickstream.Consumer";
-    private const string EventIdHeader = "event-id";
-    private const string TraceParentHeader = "traceparent";
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
     private readonly StringPool _strings = new(); // the consume thread's: it parses, the apply thread applies
@@ -267,7 +265,7 @@ public sealed partial class ClickstreamConsumer(
     {
         using var activity = StartApplyActivity(result, position);
         CheckForGap(position);
-        if (result.Message.Headers?.TryGetLastBytes(EventIdHeader, out var id) == true && !seen.TryAdd(id))
+        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.EventId, out var id) == true && !seen.TryAdd(id))
         {
             stats.DuplicateDropped();
             metrics.Duplicate();
@@ -304,9 +302,9 @@ public sealed partial class ClickstreamConsumer(
         }
 
         ActivityContext parent = default;
-        if (result.Message.Headers?.TryGetLastBytes(TraceParentHeader, out var traceParent) == true)
+        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.TraceParent, out var traceParent) == true)
         {
-            ActivityContext.TryParse(Encoding.ASCII.GetString(traceParent), null, isRemote: true, out parent);
+            TraceParent.TryParse(traceParent, out parent);
         }
 
         var activity = Source.StartActivity("apply", ActivityKind.Consumer, parent);

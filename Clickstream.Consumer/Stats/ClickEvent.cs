@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Clickstream.Contracts;
 
 namespace Clickstream.Consumer.Stats;
 
@@ -43,19 +44,19 @@ public sealed record ClickEvent(string? Remote, DateTimeOffset? Time, string? Me
 
                 switch (name)
                 {
-                    case var n when n.SequenceEqual("remote"u8): remote = reader.GetString(); break;
-                    case var n when n.SequenceEqual("time"u8):
+                    case var n when n.SequenceEqual(AccessLogFields.RemoteUtf8): remote = reader.GetString(); break;
+                    case var n when n.SequenceEqual(AccessLogFields.TimeUtf8):
                         time = reader.ValueIsEscaped ? ParseTime(System.Text.Encoding.UTF8.GetBytes(reader.GetString()!)) : ParseTime(reader.ValueSpan);
                         break;
-                    case var n when n.SequenceEqual("method"u8): method = pool?.Get(ref reader) ?? reader.GetString(); break;
-                    case var n when n.SequenceEqual("path"u8): path = pool?.Get(ref reader) ?? reader.GetString(); break;
-                    case var n when n.SequenceEqual("code"u8): code = pool?.Get(ref reader) ?? reader.GetString(); break;
-                    case var n when n.SequenceEqual("referer"u8): referer = pool?.Get(ref reader) ?? reader.GetString(); break;
-                    case var n when n.SequenceEqual("agent"u8): agent = pool?.Get(ref reader) ?? reader.GetString(); break;
-                    case var n when n.SequenceEqual("cookie"u8):
+                    case var n when n.SequenceEqual(AccessLogFields.MethodUtf8): method = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual(AccessLogFields.PathUtf8): path = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual(AccessLogFields.CodeUtf8): code = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual(AccessLogFields.RefererUtf8): referer = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual(AccessLogFields.AgentUtf8): agent = pool?.Get(ref reader) ?? reader.GetString(); break;
+                    case var n when n.SequenceEqual(AccessLogFields.CookieUtf8):
                         if (pool is not null && !reader.ValueIsEscaped && !reader.HasValueSequence)
                         {
-                            visitorHash = reader.ValueSpan is { Length: > 0 } c && !c.SequenceEqual("-"u8) ? UniqueCounter.Hash(c) : null;
+                            visitorHash = reader.ValueSpan is { Length: > 0 } c && !c.SequenceEqual(AccessLogFields.EmptyUtf8) ? UniqueCounter.Hash(c) : null;
                         }
                         else
                         {

@@ -1,4 +1,5 @@
 using System.Net;
+using Clickstream.Contracts;
 
 namespace Clickstream.Consumer.Stats;
 
@@ -66,14 +67,6 @@ public sealed class RecentEvents(int capacity = 200)
             return "(hidden)";
         }
 
-        if (ip.IsIPv4MappedToIPv6)
-        {
-            ip = ip.MapToIPv4();
-        }
-
-        var bytes = ip.GetAddressBytes();
-        var keep = bytes.Length == 4 ? 3 : 6;
-        bytes.AsSpan(keep).Clear();
-        return new IPAddress(bytes).ToString();
+        return ClientAddresses.Truncate(ip).ToString();
     }
 }

@@ -15,7 +15,9 @@ namespace Clickstream.KafkaEmulator.EventHubs;
 /// </summary>
 public sealed partial class EventHubsListener : IAsyncDisposable
 {
+    private static readonly TimeSpan AuthenticationReportInterval = TimeSpan.FromSeconds(30);
     private readonly KafkaMockCluster _cluster;
+    private readonly Dictionary<string, (long At, int Repeats)> _authenticationReports = new(StringComparer.Ordinal);
     private readonly TcpListener _tls;
     private readonly TcpListener? _development;
     private readonly SslServerAuthenticationOptions _sslOptions;
@@ -109,7 +111,29 @@ public sealed partial class EventHubsListener : IAsyncDisposable
     /// <summary>Connections accepted on either port since the start.</summary>
     public long Connections => Interlocked.Read(ref _connections);
 
-    internal void CountAuthenticationFailure() => Interlocked.Increment(ref _authenticationFailures);
+    /// <summary>
+    /// Counts a refused client and logs why, at most once per <see cref="AuthenticationReportInterval"/> for the same
+    /// reason: a client with a wrong key reconnects several times a second and would drown the log.
+    /// </summary>
+    internal void AuthenticationFailed(string? remote, string reason)
+    {
+        Interlocked.Increment(ref _authenticationFailures);
+        var now = Time.GetTimestamp();
+        int repeats;
+        lock (_authenticationReports)
+        {
+            if (_authenticationReports.TryGetValue(reason, out var last) && Time.GetElapsedTime(last.At, now) < AuthenticationReportInterval)
+            {
+                _authenticationReports[reason] = (last.At, last.Repeats + 1);
+                return;
+            }
+
+            repeats = last.Repeats;
+            _authenticationReports[reason] = (now, 0);
+        }
+
+        LogAuthenticationFailed(remote, reason, repeats);
+    }
 
     internal void CountAuthorizationFailure() => Interlocked.Increment(ref _authorizationFailures);
 
@@ -162,8 +186,8 @@ public sealed partial class EventHubsListener : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Event Hubs listener: authentication failed for {Remote}: {Reason}")]
-    internal partial void LogAuthenticationFailed(string? remote, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event Hubs listener: authentication failed for {Remote}: {Reason} ({Repeats} more since the last report)")]
+    private partial void LogAuthenticationFailed(string? remote, string reason, int repeats);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event Hubs listener: {Remote} authenticated with rule {Rule}")]
     internal partial void LogAuthenticated(string? remote, string rule);

@@ -11,7 +11,7 @@ namespace Clickstream.KafkaEmulator.EventHubs;
 /// </summary>
 public sealed class ListenerCertificates
 {
-    public const string CaFileName = "ca.crt";
+    public const string CaFileName = Clickstream.Contracts.EventHubsDevelopmentRules.CaFileName;
     private const string CaKeyFileName = "ca.key";
     private const string ServerFileName = "server.crt";
     private const string ServerKeyFileName = "server.key";

@@ -248,8 +248,7 @@ internal sealed class ListenerConnection(EventHubsListener listener, Socket clie
         await WriteToClientAsync(answer, ct);
         if (!supported)
         {
-            listener.CountAuthenticationFailure();
-            listener.LogAuthenticationFailed(_remote, $"unsupported SASL mechanism '{mechanism}' (only PLAIN)");
+            listener.AuthenticationFailed(_remote, $"unsupported SASL mechanism '{mechanism}' (only PLAIN)");
             return false;
         }
 
@@ -282,8 +281,7 @@ internal sealed class ListenerConnection(EventHubsListener listener, Socket clie
         _handshakeVersion = -1;
         if (result.Rule is null)
         {
-            listener.CountAuthenticationFailure();
-            listener.LogAuthenticationFailed(_remote, result.Failure!);
+            listener.AuthenticationFailed(_remote, result.Failure!);
             return false;
         }
 

@@ -28,6 +28,20 @@ public static class KafkaEmulatorExtensions
         faults.MapPost("/errors/{api}", (KafkaApi api, Confluent.Kafka.ErrorCode[] errors, KafkaEmulatorService emulator) =>
             Run(() => emulator.Cluster.PushRequestErrors(api, errors)));
         app.MapGet("/bootstrap", (KafkaEmulatorService emulator) => emulator.Cluster.BootstrapServers);
+        // What the Event Hubs listener refused or cut since the start, so tests of a running pipeline can see it.
+        app.MapGet("/eventhubs", (KafkaEmulatorService emulator) => emulator.Listener is { } listener
+            ? Results.Ok(new
+            {
+                listener.Port,
+                listener.DevelopmentEmulatorPort,
+                listener.CaPath,
+                listener.Connections,
+                listener.AuthenticationFailures,
+                listener.AuthorizationFailures,
+                listener.OversizedRequests,
+                listener.IdleDisconnects,
+            })
+            : Results.NotFound());
         return app;
     }
 

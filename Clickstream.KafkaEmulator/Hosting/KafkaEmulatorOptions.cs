@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.EventHubs;
 
 namespace Clickstream.KafkaEmulator.Hosting;
@@ -13,7 +14,7 @@ public sealed class KafkaEmulatorOptions
     public int Port { get; set; } = 9092;
 
     [Required]
-    public string Topic { get; set; } = "clickstream";
+    public string Topic { get; set; } = PipelineDefaults.Topic;
 
     /// <summary>
     /// The mock keeps at most 5 MiB of batches per partition and drops older ones. 32 partitions with

@@ -15,6 +15,9 @@ public sealed partial class KafkaEmulatorService(IOptions<KafkaEmulatorOptions> 
 
     public KafkaMockCluster Cluster => _cluster ?? throw new InvalidOperationException("The emulator has not started.");
 
+    /// <summary>The Event Hubs-style listener; null unless <c>KafkaEmulator:EventHubs:Enabled</c>.</summary>
+    public EventHubsListener? Listener => _listener;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Clickstream.Contracts;
 using Clickstream.Pixel.Hits;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;

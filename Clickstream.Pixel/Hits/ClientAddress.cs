@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Clickstream.Contracts;
 
 namespace Clickstream.Pixel.Hits;
 
@@ -56,17 +57,7 @@ public sealed class ClientAddress
             client = forwarded;
         }
 
-        return (_truncate ? Truncate(client) : client).ToString();
-    }
-
-    public static IPAddress Truncate(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out var length);
-        bytes = bytes[..length];
-        // IPv4 keeps 3 bytes (/24), IPv6 keeps 6 (/48).
-        bytes[(length == 4 ? 3 : 6)..].Clear();
-        return new IPAddress(bytes);
+        return (_truncate ? ClientAddresses.Truncate(client) : client).ToString();
     }
 
     private static IPAddress Normalize(IPAddress address) =>

@@ -33,7 +33,7 @@ internal static class NginxConfigCommand
             };
         }
 
-        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "nginx", "pixel.conf.template"));
+        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TemplateFile));
         Console.Out.Write(NginxConfig.Render(template, settings));
         return true;
     }

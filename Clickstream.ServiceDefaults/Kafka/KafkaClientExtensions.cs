@@ -128,8 +128,15 @@ public static class KafkaClientExtensions
     }
 
     /// <summary>librdkafka's own log, error and statistics callbacks, forwarded to <see cref="ILogger"/> and the meters.</summary>
-    private sealed class Handlers(ILogger logger, KafkaStatisticsMetrics? statistics)
+    private sealed class Handlers(ILogger logger, KafkaStatisticsMetrics? statistics, KafkaConnection connection, TimeProvider time)
     {
+        /// <summary>A refused key is retried at every reconnect, many times a second across a client's connections: say it once a minute.</summary>
+        private static readonly TimeSpan AuthenticationReportInterval = TimeSpan.FromMinutes(1);
+
+        private readonly Lock _authentication = new();
+        private long _lastAuthenticationReport;
+        private int _authenticationRepeats;
+
         public KafkaStatisticsMetrics? Statistics => statistics;
 
         public static Handlers Create(IServiceProvider sp, KafkaClientSettings settings, ClientConfig config, string connectionName)
@@ -137,13 +144,14 @@ public static class KafkaClientExtensions
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"Clickstream.Kafka.{connectionName}");
             // The endpoint only: the connection string may carry a key.
             logger.LogInformation("Kafka client for {Connection}, topic {Topic}", settings.Connection, settings.Topic);
+            var time = sp.GetService<TimeProvider>() ?? TimeProvider.System;
             if (settings.DisableMetrics)
             {
-                return new Handlers(logger, null);
+                return new Handlers(logger, null, settings.Connection, time);
             }
 
             config.StatisticsIntervalMs ??= settings.StatisticsIntervalMs;
-            return new Handlers(logger, sp.GetRequiredService<KafkaStatisticsMetrics>());
+            return new Handlers(logger, sp.GetRequiredService<KafkaStatisticsMetrics>(), settings.Connection, time);
         }
 
         /// <summary>Sets one of our handlers unless the caller's builder delegate already set its own.</summary>
@@ -159,11 +167,41 @@ public static class KafkaClientExtensions
             }
         }
 
-        // Confluent's own syslog → Microsoft.Extensions.Logging mapping, as Aspire.Confluent.Kafka uses.
-        public void Log(LogMessage message) => logger.Log((LogLevel)message.LevelAs(LogLevelType.MicrosoftExtensionsLogging),
+        // Confluent's own syslog → Microsoft.Extensions.Logging mapping, as Aspire.Confluent.Kafka uses; a refused key is
+        // reported by the error callback in one line naming the rule (below), so librdkafka's own line for it is detail.
+        public void Log(LogMessage message) => logger.Log(
+            message.Facility == "FAIL" && message.Message.Contains("SASL authentication error", StringComparison.Ordinal)
+                ? LogLevel.Debug
+                : (LogLevel)message.LevelAs(LogLevelType.MicrosoftExtensionsLogging),
             "librdkafka {Facility}: {Message}", message.Facility, message.Message);
 
-        public void Error(Error error) => logger.Log(error.IsFatal ? LogLevel.Critical : LogLevel.Warning,
-            "Kafka client error {Code}: {Reason}", error.Code, error.Reason);
+        public void Error(Error error)
+        {
+            if (error.Code != ErrorCode.Local_Authentication)
+            {
+                logger.Log(error.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", error.Code, error.Reason);
+                return;
+            }
+
+            // The broker refused the credentials: which endpoint and rule (never the key), in one line. The client keeps
+            // retrying, so nothing read is dropped; a corrected key takes effect at the next start.
+            int repeats;
+            lock (_authentication)
+            {
+                var now = time.GetTimestamp();
+                if (_lastAuthenticationReport != 0 && time.GetElapsedTime(_lastAuthenticationReport, now) < AuthenticationReportInterval)
+                {
+                    _authenticationRepeats++;
+                    return;
+                }
+
+                _lastAuthenticationReport = now;
+                repeats = _authenticationRepeats;
+                _authenticationRepeats = 0;
+            }
+
+            logger.LogError("Kafka authentication failed for {Connection}: {Reason}; retrying ({Repeats} refusals since the last report)",
+                connection, error.Reason.ReplaceLineEndings(" "), repeats);
+        }
     }
 }

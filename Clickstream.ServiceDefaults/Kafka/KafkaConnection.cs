@@ -32,6 +32,9 @@ public sealed record KafkaConnection
     /// <summary>The token scope for <see cref="UsesEntraId"/>: <c>https://NS.servicebus.windows.net/.default</c>.</summary>
     public string? TokenScope { get; init; }
 
+    /// <summary>The shared access rule (<c>SharedAccessKeyName</c>) a SAS connection string names: safe to log, unlike its key.</summary>
+    public string? RuleName { get; init; }
+
     /// <summary>The whole connection string: the SASL PLAIN password for Event Hubs. Never log it.</summary>
     private string? SaslPassword { get; init; }
 
@@ -65,6 +68,7 @@ public sealed record KafkaConnection
             EntityPath = builder.TryGetValue("EntityPath", out var entity) ? entity as string : null,
             IsEventHubs = true,
             SaslPassword = hasKey ? trimmed : null,
+            RuleName = builder.TryGetValue("SharedAccessKeyName", out var rule) ? rule as string : null,
             TokenScope = hasKey ? null : $"https://{endpointUri.Host}/.default",
             IsDevelopmentEmulator = isEmulator,
         };
@@ -113,6 +117,6 @@ public sealed record KafkaConnection
 
     /// <summary>Safe to log: the endpoint only.</summary>
     public override string ToString() => IsEventHubs
-        ? $"Event Hubs {BootstrapServers} ({(UsesEntraId ? "Entra ID token" : "SAS connection string")})"
+        ? $"Event Hubs {BootstrapServers} ({(UsesEntraId ? "Entra ID token" : $"SAS connection string, rule {RuleName ?? "(none)"}")})"
         : BootstrapServers;
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Text;
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Clickstream.Shipper.DeadLetters;
 using Confluent.Kafka;
@@ -15,8 +16,6 @@ namespace Clickstream.Shipper.Delivery;
 /// </summary>
 public sealed partial class KafkaSender
 {
-    public const string EventIdHeader = "event-id";
-    public const string TraceParentHeader = "traceparent";
     public const string ShipActivityName = "ship";
 
     private readonly IProducer<byte[]?, byte[]> _producer;
@@ -93,7 +92,7 @@ public sealed partial class KafkaSender
 
         if (StartActivity(line) is { } activity)
         {
-            line.TraceParentHeader = TraceParentOf(activity);
+            line.TraceParentHeader = TraceParent.Format(activity.TraceId, activity.SpanId, activity.ActivityTraceFlags);
             Produce(line);
             activity.Stop();
             return;
@@ -121,10 +120,8 @@ public sealed partial class KafkaSender
             Activity.Current = null; // the span's parent is the line, not whatever this thread runs under
         }
 
-        var parent = line.TraceParent is { } tp
-            ? new ActivityContext(ActivityTraceId.CreateFromUtf8String(tp.AsSpan(3, 32)), ActivitySpanId.CreateFromUtf8String(tp.AsSpan(36, 16)),
-                (ActivityTraceFlags)(HexValue(tp[53]) * 16 + HexValue(tp[54])), isRemote: true)
-            : default;
+        // The inspector kept only a valid traceparent; without one the span starts a trace.
+        TraceParent.TryParse(line.TraceParent, out var parent);
         var activity = ShipperMetrics.ActivitySource.StartActivity(ShipActivityName, ActivityKind.Producer, parent);
         Activity.Current = previous;
         if (activity is { IsAllDataRequested: true })
@@ -138,41 +135,14 @@ public sealed partial class KafkaSender
         return activity;
     }
 
-    /// <summary>W3C <c>00-traceid-spanid-flags</c> of a span, as header bytes, without intermediate strings.</summary>
-    public static byte[] TraceParentOf(Activity activity)
-    {
-        var header = new byte[55];
-        Span<byte> raw = stackalloc byte[16];
-        "00-"u8.CopyTo(header);
-        activity.TraceId.CopyTo(raw);
-        Hex(raw, header.AsSpan(3, 32));
-        header[35] = (byte)'-';
-        activity.SpanId.CopyTo(raw[..8]);
-        Hex(raw[..8], header.AsSpan(36, 16));
-        header[52] = (byte)'-';
-        Hex([(byte)activity.ActivityTraceFlags], header.AsSpan(53, 2));
-        return header;
-    }
-
-    private static void Hex(ReadOnlySpan<byte> bytes, Span<byte> destination)
-    {
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            destination[2 * i] = (byte)"0123456789abcdef"[bytes[i] >> 4];
-            destination[(2 * i) + 1] = (byte)"0123456789abcdef"[bytes[i] & 0xf];
-        }
-    }
-
-    private static int HexValue(byte c) => c <= '9' ? c - '0' : c - 'a' + 10;
-
     private void Produce(ShipLine line)
     {
         line.Attempts++;
         line.SentTimestamp = _time.GetTimestamp();
-        var headers = new Headers { { EventIdHeader, line.EventId } };
+        var headers = new Headers { { KafkaHeaders.EventId, line.EventId } };
         if ((line.TraceParentHeader ?? line.TraceParent) is { } traceParent)
         {
-            headers.Add(TraceParentHeader, traceParent);
+            headers.Add(KafkaHeaders.TraceParent, traceParent);
         }
 
         var message = new Message<byte[]?, byte[]> { Key = line.Key, Value = line.Value, Headers = headers };

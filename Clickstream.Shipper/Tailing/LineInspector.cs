@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Clickstream.Contracts;
 
 namespace Clickstream.Shipper.Tailing;
 
@@ -32,7 +33,7 @@ public readonly record struct InspectedLine(LineVerdict Verdict, byte[]? Value, 
 /// </summary>
 public static class LineInspector
 {
-    private static readonly byte[] Dash = "-"u8.ToArray();
+    private static readonly byte[] Dash = AccessLogFields.EmptyUtf8.ToArray();
 
     public static InspectedLine Inspect(ReadOnlySpan<byte> line)
     {
@@ -84,13 +85,13 @@ public static class LineInspector
                 return false;
             }
 
-            if (name.SequenceEqual("cookie"u8))
+            if (name.SequenceEqual(AccessLogFields.CookieUtf8))
             {
                 key = value.IsEmpty || value.SequenceEqual(Dash) ? null : value.ToArray();
             }
-            else if (name.SequenceEqual("traceparent"u8))
+            else if (name.SequenceEqual(AccessLogFields.TraceParentUtf8))
             {
-                traceParent = IsTraceParent(value) ? value.ToArray() : null;
+                traceParent = TraceParent.IsValid(value) ? value.ToArray() : null;
             }
 
             var next = json[position++];
@@ -146,7 +147,7 @@ public static class LineInspector
 
             while (reader.Read())
             {
-                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("cookie"u8))
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals(AccessLogFields.CookieUtf8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
@@ -160,10 +161,10 @@ public static class LineInspector
                         reader.Skip();
                     }
                 }
-                else if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("traceparent"u8))
+                else if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals(AccessLogFields.TraceParentUtf8))
                 {
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && IsTraceParent(reader.ValueSpan))
+                    if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && TraceParent.IsValid(reader.ValueSpan))
                     {
                         traceParent = reader.ValueSpan.ToArray();
                     }
@@ -196,24 +197,6 @@ public static class LineInspector
             return $"invalid JSON: {ex.Message}";
         }
     }
-
-    /// <summary>W3C trace context version 00: <c>00-</c>32 hex<c>-</c>16 hex<c>-</c>2 hex, neither id all zeros.</summary>
-    public static bool IsTraceParent(ReadOnlySpan<byte> value)
-    {
-        if (value.Length != 55 || value[0] != (byte)'0' || value[1] != (byte)'0' || value[2] != (byte)'-' || value[35] != (byte)'-' || value[52] != (byte)'-')
-        {
-            return false;
-        }
-
-        var traceId = value.Slice(3, 32);
-        var spanId = value.Slice(36, 16);
-        return IsLowerHex(traceId) && IsLowerHex(spanId) && IsLowerHex(value.Slice(53, 2))
-            && traceId.IndexOfAnyExcept((byte)'0') >= 0 && spanId.IndexOfAnyExcept((byte)'0') >= 0;
-    }
-
-    private static bool IsLowerHex(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept(LowerHex) < 0;
-
-    private static readonly SearchValues<byte> LowerHex = SearchValues.Create("0123456789abcdef"u8);
 
     private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> line) => line.TrimEnd(" \t\r"u8);
 }

@@ -107,3 +107,37 @@ public sealed class RangeTests
         Assert.InRange(history.BucketCount, 1, (2 * 49) + (24 * 31) + 31);
     }
 }
+
+/// <summary>The range parameters of <c>/api/stats</c> over HTTP.</summary>
+public sealed class RangeApiTests
+{
+    [Fact]
+    public async Task Stats_with_a_range_adds_its_figures_and_series_and_a_bad_range_is_a_400()
+    {
+        await using var topic = new TopicFixture();
+        topic.ProduceHits(0, 30);
+        topic.Flush();
+        await using var factory = new ConsumerFactory(topic.BootstrapServers, new Dictionary<string, string> { ["Ranges:TimeZones:example.com"] = "Asia/Kolkata" });
+        using var client = factory.CreateClient();
+        Assert.True(await Clickstream.Tests.TestEnvironment.EventuallyAsync(async () =>
+            (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(client, "/api/stats")).GetProperty("totalEvents").GetInt64() == 30,
+            TimeSpan.FromSeconds(30)));
+
+        foreach (var (range, slots) in (ValueTuple<string, int>[])[("realtime", 30), ("today", 24), ("7d", 7), ("30d", 30)])
+        {
+            var document = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(client, $"/api/stats?site=example.com&range={range}");
+            var r = document.GetProperty("range");
+            Assert.Equal(range, r.GetProperty("name").GetString());
+            Assert.Equal("Asia/Kolkata", r.GetProperty("timeZone").GetString());
+            Assert.Equal(30, r.GetProperty("figures").GetProperty("pageviews").GetInt64());
+            Assert.Equal(30, r.GetProperty("figures").GetProperty("visitors").GetInt64()); // 30 of 40 visitors, sketch exact this small
+            Assert.Equal(30, r.GetProperty("series").EnumerateArray().Sum(p => p.GetProperty("pageviews").GetInt64()));
+            Assert.InRange(r.GetProperty("series").GetArrayLength(), slots - 1, slots + 1); // a DST day has 23 or 25 hours
+        }
+
+        var yesterday = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(client, "/api/stats?range=yesterday");
+        Assert.Equal("UTC", yesterday.GetProperty("range").GetProperty("timeZone").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await client.GetAsync("/api/stats?range=forever")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await client.GetAsync("/api/stats?from=2026-12-01&to=2026-11-01")).StatusCode);
+    }
+}

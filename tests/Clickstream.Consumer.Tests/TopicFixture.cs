@@ -2,6 +2,7 @@ extern alias emulator;
 
 using System.Text;
 using emulator::Clickstream.KafkaEmulator.Mock;
+using Clickstream.Contracts;
 using Confluent.Kafka;
 
 namespace Clickstream.Consumer.Tests;
@@ -9,7 +10,7 @@ namespace Clickstream.Consumer.Tests;
 /// <summary>An in-process mock cluster with the topic, and a producer that writes access-log lines as the shipper does.</summary>
 internal sealed class TopicFixture : IAsyncDisposable
 {
-    public const string Topic = "clickstream";
+    public const string Topic = PipelineDefaults.Topic;
 
     private readonly KafkaMockCluster _cluster;
     private readonly IProducer<string?, string> _producer;
@@ -32,12 +33,12 @@ internal sealed class TopicFixture : IAsyncDisposable
         var headers = new Headers();
         if (eventId is not null)
         {
-            headers.Add("event-id", Encoding.ASCII.GetBytes(eventId));
+            headers.Add(KafkaHeaders.EventId, Encoding.ASCII.GetBytes(eventId));
         }
 
         if (traceParent is not null)
         {
-            headers.Add("traceparent", Encoding.ASCII.GetBytes(traceParent));
+            headers.Add(KafkaHeaders.TraceParent, Encoding.ASCII.GetBytes(traceParent));
         }
 
         _producer.Produce(Topic, new Message<string?, string> { Key = key, Value = line, Headers = headers });

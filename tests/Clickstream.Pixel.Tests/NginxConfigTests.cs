@@ -4,7 +4,7 @@ namespace Clickstream.Pixel.Tests;
 
 public sealed class NginxConfigTests
 {
-    private static readonly string Template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "nginx", "pixel.conf.template"));
+    private static readonly string Template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TemplateFile));
 
     [Fact]
     public void Render_fills_every_placeholder()

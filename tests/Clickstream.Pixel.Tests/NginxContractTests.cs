@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Clickstream.Contracts;
 using Clickstream.Pixel.AccessLog;
 using static Clickstream.Pixel.Tests.RawHttp;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.Pixel.AccessLog;
 using Microsoft.AspNetCore.Builder;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.Pixel.Nginx;
 using Clickstream.Tests;
 
@@ -105,7 +106,7 @@ internal static class LogLines
         var fields = json.RootElement.EnumerateObject()
             .Select(p => new KeyValuePair<string, string>(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new FormatException($"{p.Name} is not a string")))
             .ToList();
-        Assert.Equal(AccessLog.AccessLogEntry.FieldNames, fields.Select(f => f.Key));
+        Assert.Equal(AccessLogEntry.FieldNames, fields.Select(f => f.Key));
         return fields;
     }
 }

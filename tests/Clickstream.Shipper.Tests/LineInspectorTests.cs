@@ -1,4 +1,5 @@
 using System.Text;
+using Clickstream.Contracts;
 using Clickstream.Shipper.Tailing;
 
 namespace Clickstream.Shipper.Tests;
@@ -88,5 +89,5 @@ public sealed class LineInspectorTests
     [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", false)]
     [InlineData("-", false)]
     public void Traceparent_validation_follows_w3c_version_00(string value, bool valid) =>
-        Assert.Equal(valid, LineInspector.IsTraceParent(Encoding.ASCII.GetBytes(value)));
+        Assert.Equal(valid, TraceParent.IsValid(Encoding.ASCII.GetBytes(value)));
 }

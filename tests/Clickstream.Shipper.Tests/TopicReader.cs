@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Clickstream.Contracts;
 using Confluent.Kafka;
 
 namespace Clickstream.Shipper.Tests;
@@ -29,8 +30,8 @@ internal static class TopicReader
             if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } result)
             {
                 quietSince.Restart();
-                var id = result.Message.Headers.TryGetLastBytes("event-id", out var bytes) ? Encoding.ASCII.GetString(bytes) : "";
-                var traceParent = result.Message.Headers.TryGetLastBytes("traceparent", out var tp) ? Encoding.ASCII.GetString(tp) : null;
+                var id = result.Message.Headers.TryGetLastBytes(KafkaHeaders.EventId, out var bytes) ? Encoding.ASCII.GetString(bytes) : "";
+                var traceParent = result.Message.Headers.TryGetLastBytes(KafkaHeaders.TraceParent, out var tp) ? Encoding.ASCII.GetString(tp) : null;
                 records.Add(new Record(result.Message.Key is { } k ? Encoding.UTF8.GetString(k) : null,
                     Encoding.UTF8.GetString(result.Message.Value), id, traceParent));
             }

@@ -11,12 +11,15 @@ internal static class Kcat
 {
     public sealed record Message(string Key, int Partition, long Offset, string Headers, string Value);
 
-    /// <summary>Reads every message on <paramref name="topic"/> from the start to the current end.</summary>
-    public static async Task<IReadOnlyList<Message>> ReadAllAsync(string bootstrap, string topic, TimeSpan timeout)
+    /// <summary>
+    /// Reads every message on <paramref name="topic"/> from the start to the current end; <paramref name="options"/> are
+    /// extra kcat arguments, such as <see cref="SaslSsl"/>.
+    /// </summary>
+    public static async Task<IReadOnlyList<Message>> ReadAllAsync(string bootstrap, string topic, TimeSpan timeout, IEnumerable<string>? options = null)
     {
         // One record per message, fields split by a unit separator, records by a record separator.
         var format = "%k\u001f%p\u001f%o\u001f%h\u001f%s\u001e";
-        var output = await RunAsync(["-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", format], null, timeout);
+        var output = await RunAsync(["-b", bootstrap, .. options ?? [], "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", format], null, timeout);
         return output.Split('\u001e', StringSplitOptions.RemoveEmptyEntries)
             .Select(r => r.TrimStart('\n').Split('\u001f'))
             .Where(f => f.Length == 5)
@@ -27,6 +30,13 @@ internal static class Kcat
     /// <summary>Produces each line as one message (<c>kcat -P -l</c> semantics via stdin).</summary>
     public static Task ProduceAsync(string bootstrap, string topic, IEnumerable<string> lines, TimeSpan timeout) =>
         RunAsync(["-b", bootstrap, "-P", "-t", topic], string.Join('\n', lines) + "\n", timeout);
+
+    /// <summary>What Event Hubs' Kafka endpoint asks of a client: SASL_SSL PLAIN, user <c>$ConnectionString</c>, the connection string as password.</summary>
+    public static string[] SaslSsl(string connectionString, string caPath) =>
+    [
+        "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=$ConnectionString",
+        "-X", $"sasl.password={connectionString}", "-X", $"ssl.ca.location={caPath}",
+    ];
 
     public static async Task<string> RunAsync(string[] arguments, string? input, TimeSpan timeout)
     {

@@ -3,12 +3,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 
-namespace Clickstream.Pixel.AccessLog;
+namespace Clickstream.Contracts;
 
 /// <summary>
 /// One answered request, formatted as the access-log line that is the contract between pixel and shipper:
-/// <c>{"remote","host","user","time","method","path","code","size","referer","agent","cookie","traceparent"}</c>,
-/// every value a string, <c>-</c> when empty (nginx's convention, as in the seed).
+/// the <see cref="AccessLogFields"/> in their order, every value a string, <c>-</c> when empty (nginx's
+/// convention, as in the seed). The Kestrel pixel writes it; the nginx template writes the same bytes.
 /// </summary>
 /// <remarks>
 /// The bytes are exactly what nginx's <c>log_format escape=json</c> writes, so both servers produce the same line:
@@ -21,8 +21,8 @@ public readonly record struct AccessLogEntry(
     string? Remote, string? Host, DateTimeOffset Time, string? Method, string? Path,
     int Code, long Size, string? Referer, string? Agent, string? Cookie, string? TraceParent)
 {
-    public static readonly string[] FieldNames =
-        ["remote", "host", "user", "time", "method", "path", "code", "size", "referer", "agent", "cookie", "traceparent"];
+    /// <summary>The names <see cref="Format"/> writes, in its order.</summary>
+    public static IReadOnlyList<string> FieldNames => AccessLogFields.All;
 
     /// <summary>The time format of both servers: ISO 8601, milliseconds, offset (nginx: <c>$time_iso8601</c> + <c>$msec</c>).</summary>
     public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffzzz";

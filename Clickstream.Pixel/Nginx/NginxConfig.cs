@@ -24,12 +24,15 @@ public sealed record NginxPixelSettings(
     string? TrackerScript = null);
 
 /// <summary>
-/// Renders <c>Clickstream.Pixel/nginx/pixel.conf.template</c>. BCL only, with no dependency on the rest of the pixel:
+/// Renders <c>Clickstream.Pixel/Nginx/pixel.conf.template</c>. BCL only, with no dependency on the rest of the pixel:
 /// the AppHost compiles this file in by link.
 /// </summary>
 public static class NginxConfig
 {
     private const string Indent = "        ";
+
+    /// <summary>The template's path relative to the pixel project (and to its build output).</summary>
+    public static readonly string TemplateFile = System.IO.Path.Combine("Nginx", "pixel.conf.template");
 
     /// <summary>The tracker script's path relative to the pixel project (and to its build output).</summary>
     public static readonly string TrackerScriptFile = System.IO.Path.Combine("Hits", "c.js");

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# What the emulator's Event Hubs-style listener costs: kcat produces and consumes the same lines through the
+# plain port (127.0.0.1, the relay in front of the mock broker), through the listener's TLS + SASL PLAIN port
+# (as Event Hubs' Kafka endpoint: SASL_SSL, $ConnectionString, the generated CA) and through its SASL_PLAINTEXT
+# port (the Event Hubs emulator's convention), in one run, each on a fresh emulator, alternated twice; best of
+# two per path. The ratio is listener / plain (1.0 = free). On demand, not a test.
+# Usage: bench/eventhubs.sh [lines]   (default 200000 lines of ~312 bytes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-200000}
+out=bench/out/eventhubs; mkdir -p "$out"
+command -v kcat >/dev/null || { echo "kcat missing: apt-get install kcat"; exit 1; }
+
+dotnet build Clickstream.KafkaEmulator -c Release -v q -nologo >/dev/null
+dll=Clickstream.KafkaEmulator/bin/Release/net10.0/Clickstream.KafkaEmulator.dll
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+port=$(free_port); eh=$(free_port); dev=$(free_port); http=$(free_port)
+tls="$out/tls"
+
+line='{"remote":"172.21.0.1","host":"-","user":"-","time":"2020-11-16T08:31:47+00:00","method":"GET","path":"/i?param=testing","code":"200","size":"43","referer":"-","agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36","cookie":"3dfd6da7ee3f1d1f5f9700cc248f62bf"}'
+python3 - "$lines" "$line" > "$out/lines.txt" <<'PY'
+import sys
+n, line = int(sys.argv[1]), sys.argv[2]
+for i in range(n):
+    print(f"{i:032x}\t{line}")
+PY
+
+# The development rule with Send and Listen (public, like the Event Hubs emulator's SAS_KEY_VALUE).
+connection="Endpoint=sb://localhost:$eh/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;EntityPath=clickstream"
+development="Endpoint=sb://localhost:$dev;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;EntityPath=clickstream"
+
+start_emulator() {
+  dotnet "$dll" --KafkaEmulator:Port="$port" --KafkaEmulator:Partitions=64 --KafkaEmulator:EventHubs:Enabled=true \
+    --KafkaEmulator:EventHubs:Port="$eh" --KafkaEmulator:EventHubs:DevelopmentEmulatorPort="$dev" \
+    --KafkaEmulator:EventHubs:CertificateDirectory="$PWD/$tls" --urls "http://127.0.0.1:$http" >"$out/emulator.log" 2>&1 &
+  pid=$!
+  until curl -sf "http://127.0.0.1:$http/health" >/dev/null; do sleep 0.05; done
+}
+stop_emulator() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+rate() { python3 -c "print(round($1/($2/1e9)))"; }
+
+# path name -> kcat connection arguments (the password goes separately and is never printed)
+args_for() {
+  case $1 in
+    plain) echo "-b 127.0.0.1:$port" ;;
+    sasl_ssl) echo "-b localhost:$eh -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN -X sasl.username=\$ConnectionString -X ssl.ca.location=$tls/ca.crt" ;;
+    sasl_plaintext) echo "-b localhost:$dev -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=\$ConnectionString" ;;
+  esac
+}
+declare -A best_produce best_consume
+run() { # path
+  local path=$1 t0 t1 got p c
+  start_emulator
+  local pw=()
+  case $path in sasl_ssl) pw=(-X "sasl.password=$connection") ;; sasl_plaintext) pw=(-X "sasl.password=$development") ;; esac
+  t0=$(date +%s%N); kcat $(args_for "$path") "${pw[@]}" -t clickstream -P -K $'\t' -l "$out/lines.txt"; t1=$(date +%s%N)
+  p=$(rate "$lines" $((t1-t0)))
+  t0=$(date +%s%N); got=$(kcat $(args_for "$path") "${pw[@]}" -t clickstream -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
+  c=$(rate "$got" $((t1-t0)))
+  stop_emulator
+  [ "$got" -eq "$lines" ] || { echo "$path: read back $got of $lines lines"; exit 1; }
+  echo "$path: produce $p lines/s, consume $c lines/s ($got of $lines read back)"
+  [ "${best_produce[$path]:-0}" -ge "$p" ] || best_produce[$path]=$p
+  [ "${best_consume[$path]:-0}" -ge "$c" ] || best_consume[$path]=$c
+}
+
+for round in 1 2; do
+  for path in plain sasl_ssl sasl_plaintext; do run "$path"; done
+done
+
+ratio() { python3 -c "print(round($1/$2, 3))"; }
+produce_ratio=$(ratio "${best_produce[sasl_ssl]}" "${best_produce[plain]}")
+consume_ratio=$(ratio "${best_consume[sasl_ssl]}" "${best_consume[plain]}")
+echo "best of 2: plain ${best_produce[plain]}/${best_consume[plain]}, SASL_SSL ${best_produce[sasl_ssl]}/${best_consume[sasl_ssl]}, SASL_PLAINTEXT ${best_produce[sasl_plaintext]}/${best_consume[sasl_plaintext]} lines/s (produce/consume)"
+echo "RESULT bench=eventhubs lines=${lines} plain_produce_lps=${best_produce[plain]} plain_consume_lps=${best_consume[plain]} sasl_ssl_produce_lps=${best_produce[sasl_ssl]} sasl_ssl_consume_lps=${best_consume[sasl_ssl]} sasl_plaintext_produce_lps=${best_produce[sasl_plaintext]} sasl_plaintext_consume_lps=${best_consume[sasl_plaintext]} produce_ratio=${produce_ratio} consume_ratio=${consume_ratio}"
