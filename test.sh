@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need (kcat, nginx, chromium, npm packages) when missing, then runs
+# The README's test command: installs what the tests need (kcat, nginx, chromium, logrotate, npm packages) when missing, then runs
 # every test in the solution. Extra arguments go to `dotnet test` (e.g. --filter).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +9,7 @@ command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || need+=(logrotate)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   sudo=""

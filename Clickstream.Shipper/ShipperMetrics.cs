@@ -22,6 +22,7 @@ public sealed class ShipperMetrics
     private readonly Counter<long> _repaired;
     private readonly Counter<long> _skipped;
     private readonly Counter<long> _truncated;
+    private readonly Counter<long> _grewAgain;
     private readonly Histogram<double> _deliveryLatency;
     private readonly LatencyHistogram _latency = new();
     private long _readTotal;
@@ -32,6 +33,7 @@ public sealed class ShipperMetrics
     private long _repairedTotal;
     private long _skippedTotal;
     private long _truncatedTotal;
+    private long _grewAgainTotal;
 
     public ShipperMetrics(IMeterFactory meters)
     {
@@ -44,6 +46,8 @@ public sealed class ShipperMetrics
         _repaired = meter.CreateCounter<long>("shipper.lines.repaired", "{line}", "Lines whose invalid UTF-8 was replaced by U+FFFD.");
         _skipped = meter.CreateCounter<long>("shipper.lines.skipped", "{line}", "Empty lines, not hits.");
         _truncated = meter.CreateCounter<long>("shipper.files.truncated", "{file}", "Files that shrank below their checkpoint (copytruncate).");
+        _grewAgain = meter.CreateCounter<long>("shipper.files.grew_again", "{file}",
+            "Rotated files that grew after they were parked, because their writer did not reopen its log; read again from their checkpoint.");
         _deliveryLatency = meter.CreateHistogram<double>("shipper.delivery.duration", "ms", "From send to the broker's acknowledgement.");
         meter.CreateObservableGauge("shipper.backlog.bytes", () => Backlog?.Invoke() ?? [], "By", "Bytes of each file not yet acknowledged.");
         meter.CreateObservableGauge("shipper.lines.in_flight", () => InFlight?.Invoke() ?? 0, "{line}", "Lines sent and not yet acknowledged.");
@@ -70,6 +74,8 @@ public sealed class ShipperMetrics
     public long SkippedTotal => Interlocked.Read(ref _skippedTotal);
 
     public long TruncatedTotal => Interlocked.Read(ref _truncatedTotal);
+
+    public long GrewAgainTotal => Interlocked.Read(ref _grewAgainTotal);
 
     /// <summary>Delivery latency quantile since start, in milliseconds.</summary>
     public double AcknowledgementLatencyMs(double quantile) => _latency.Quantile(quantile);
@@ -123,5 +129,11 @@ public sealed class ShipperMetrics
     {
         Interlocked.Increment(ref _truncatedTotal);
         _truncated.Add(1);
+    }
+
+    public void GrewAgain()
+    {
+        Interlocked.Increment(ref _grewAgainTotal);
+        _grewAgain.Add(1);
     }
 }

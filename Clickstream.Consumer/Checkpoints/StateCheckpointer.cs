@@ -58,6 +58,9 @@ public sealed partial class StateCheckpointer(
     /// <summary>The offsets of the checkpoint loaded at start (next offset per partition); null when none was.</summary>
     public IReadOnlyDictionary<int, long>? Restored => _restored;
 
+    /// <summary>Events applied and duplicates dropped as the restored checkpoint had them (both 0 without one).</summary>
+    public (long Events, long Duplicates) RestoredCounts { get; private set; }
+
     /// <summary>Loads the newest sound checkpoint into the aggregates; false when there is none.</summary>
     public bool Restore()
     {
@@ -93,6 +96,8 @@ public sealed partial class StateCheckpointer(
             }
 
             _restoredSequence = sequence;
+            var restored = stats.Snapshot();
+            RestoredCounts = (restored.TotalEvents, restored.DuplicatesDropped);
             _restoredPosition = offsets.Values.Sum();
             _sizeHint = bytes.Length;
             LogRestored(name, bytes.Length, offsets.Count, _restoredPosition, stats.TotalEvents, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -29,6 +29,7 @@ public sealed partial class PipelineReconciler(
     IHttpClientFactory httpClients,
     IOptions<ReconciliationOptions> options,
     LiveStats stats,
+    Checkpoints.StateCheckpointer checkpoints,
     TimeProvider time,
     ILogger<PipelineReconciler> logger) : BackgroundService
 {
@@ -45,7 +46,10 @@ public sealed partial class PipelineReconciler(
         var maxAge = options.Value.PollInterval * 3 + options.Value.Timeout;
         var pixel = _pixel is { } p && now - p.At < maxAge ? p.Counts : null;
         var shipper = _shipper is { } s && now - s.At < maxAge ? s.Counts : null;
-        return PipelineReport.Evaluate(pixel, shipper, snapshot.TotalEvents, snapshot.DuplicatesDropped, now);
+        // The other stages count since their process started; so does this one: what a checkpoint brought
+        // back was applied by an earlier process (and reconciled then).
+        var (restoredEvents, restoredDuplicates) = checkpoints.RestoredCounts;
+        return PipelineReport.Evaluate(pixel, shipper, snapshot.TotalEvents - restoredEvents, snapshot.DuplicatesDropped - restoredDuplicates, now);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -9,12 +9,23 @@ namespace Clickstream.Shipper.Tailing;
 
 /// <summary>
 /// Follows one file (one inode) from a position: splits it into lines, inspects each, and hands the
-/// good ones to the sender. It holds the file open, so a renamed file is drained to its end; it
-/// notices a copytruncate (the file shrank below what was read) and starts over at 0.
+/// good ones to the sender. It holds the file open, so a renamed or deleted file is still read; it
+/// notices a copytruncate (the file shrank below what was read, or no longer holds the bytes last read)
+/// and starts over at 0.
 /// </summary>
+/// <remarks>
+/// A file no watched path names any more (<see cref="Gone"/>) is read until it has been at its end for
+/// <c>RotateWait</c> counted from when a new file took its path (or from when it lost its last name), the time a
+/// writer gets to reopen its log. Then <see cref="RunAsync"/> returns and the coordinator parks the tail: the handle
+/// stays open and the file is looked at once per poll, so a writer that never reopened (nginx without a postrotate
+/// script) and appends again later is read again from the checkpoint.
+/// </remarks>
 public sealed partial class FileTail : IDisposable
 {
     private const int InitialBufferBytes = 64 * 1024;
+    // The last bytes read, compared with the file at its end and after an idle spell: a copytruncate followed by a burst
+    // that reached or outgrew the old read position before the next poll leaves a file that no longer holds them.
+    private const int MarkBytes = 32;
 
     private readonly SafeFileHandle _handle;
     private readonly ShipperOptions _options;
@@ -26,6 +37,9 @@ public sealed partial class FileTail : IDisposable
     private readonly string _identityText;
     private byte[] _eventIdPrefix;
     private long _readPosition;
+    private readonly byte[] _mark = new byte[MarkBytes];
+    private int _markLength;
+    private long _successorSince; // when a new file took this one's path (or it lost its last name); 0: not yet
 
     public FileTail(string path, SafeFileHandle handle, FileIdentity identity, long generation, long offset,
         ShipperOptions options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics, TimeProvider time, ILogger logger)
@@ -56,8 +70,44 @@ public sealed partial class FileTail : IDisposable
 
     public AckTracker Tracker { get; private set; }
 
-    /// <summary>Set when no watched path names this file any more: drain to the end, then stop.</summary>
+    /// <summary>Set when no watched path names this file any more: read on until its writer has had time to move on.</summary>
     public bool Gone { get; set; }
+
+    /// <summary>Set by the coordinator while the tail does not run: a gone file read to its end, watched for growth.</summary>
+    public bool Parked { get; set; }
+
+    /// <summary>Records (once) that a new file took this one's path, or that it was deleted: RotateWait counts from then.</summary>
+    public void SuccessorSeen()
+    {
+        if (Interlocked.Read(ref _successorSince) == 0)
+        {
+            Interlocked.Exchange(ref _successorSince, _time.GetTimestamp());
+        }
+    }
+
+    /// <summary>The file is watched again (renamed back under a watched name): no successor counts any more.</summary>
+    public void Watched()
+    {
+        Gone = false;
+        Interlocked.Exchange(ref _successorSince, 0);
+    }
+
+    /// <summary>Length of the file behind the handle (it may have no name any more).</summary>
+    public long Length => RandomAccess.GetLength(_handle);
+
+    /// <summary>The handle, for the coordinator's questions about the file (its current name, whether a writer holds it).</summary>
+    internal SafeFileHandle Handle => _handle;
+
+    /// <summary>
+    /// Before the tail runs again after it was parked: read again from the checkpoint (a partial last line that was
+    /// read but not shipped is read again with its end).
+    /// </summary>
+    public void Unpark()
+    {
+        Volatile.Write(ref _readPosition, Tracker.Committed);
+        _markLength = 0;
+        Parked = false;
+    }
 
     /// <summary>Set when the shipper stops with <c>DrainOnStop</c>: read to the end the writer leaves, then stop.</summary>
     public bool Draining { get; set; }
@@ -90,7 +140,8 @@ public sealed partial class FileTail : IDisposable
         var skipping = false; // inside a line longer than MaxLineBytes
         long skipStart = 0;
         var partialSince = _time.GetTimestamp();
-        long idleSince = 0; // when a vanished or draining file was first found at its end
+        long idleSince = 0; // when a draining file was first found at its end
+        long atEndSince = 0; // when the file was last found at its end (0: it grew since)
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -110,6 +161,13 @@ public sealed partial class FileTail : IDisposable
                         continue;
                     }
 
+                    if (!StillHoldsMark())
+                    {
+                        // Truncated and written again up to exactly where we were (lines of the same lengths).
+                        StartOver(ref filled, ref skipping);
+                        continue;
+                    }
+
                     if (filled > 0 && !skipping && _options.PartialLineTimeout is { } timeout && _time.GetElapsedTime(partialSince) >= timeout)
                     {
                         // Asked for: ship a last line that never got its newline.
@@ -124,30 +182,52 @@ public sealed partial class FileTail : IDisposable
                         return;
                     }
 
-                    if (Gone || Draining)
+                    if (atEndSince == 0)
                     {
-                        // Renamed away: a writer that has not reopened yet may still append (Fluentd's rotate_wait).
+                        atEndSince = _time.GetTimestamp();
+                    }
+
+                    if (Draining)
+                    {
                         // Draining without the pixel's marker: a writer that is still finishing may still append.
                         if (idleSince == 0)
                         {
                             idleSince = _time.GetTimestamp();
                         }
-                        else if (_time.GetElapsedTime(idleSince) >= (Draining ? _options.DrainQuietPeriod : _options.RotateWait))
+                        else if (_time.GetElapsedTime(idleSince) >= _options.DrainQuietPeriod)
                         {
                             LogDrained(Path, ReadPosition);
                             return;
                         }
+                    }
+                    else if (Gone && RotateWaitOver(atEndSince))
+                    {
+                        // Renamed or deleted: a writer that has not reopened yet may still append (Fluentd's rotate_wait),
+                        // and RotateWait only starts once its new file exists. Parked, it is still watched for growth.
+                        LogReleased(Path, ReadPosition, _options.RotateWait);
+                        return;
                     }
 
                     await Task.Delay(_options.PollInterval, _time, cancellationToken);
                     continue;
                 }
 
+                if (atEndSince != 0 && !StillHoldsMark())
+                {
+                    // Truncated and written past our position again since we last looked: the lines are new ones.
+                    StartOver(ref filled, ref skipping);
+                    atEndSince = 0;
+                    continue;
+                }
+
                 partialSince = _time.GetTimestamp();
                 idleSince = 0;
+                atEndSince = 0;
                 var chunkStart = _readPosition - filled; // file offset of buffer[0]
                 _readPosition += read;
                 filled += read;
+                _markLength = Math.Min(MarkBytes, filled);
+                buffer.AsSpan(filled - _markLength, _markLength).CopyTo(_mark);
 
                 var consumed = 0;
                 while (true)
@@ -237,6 +317,35 @@ public sealed partial class FileTail : IDisposable
     private bool WriterClosed() =>
         File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, Clickstream.Contracts.AccessLogFiles.WriterClosedMarker));
 
+    /// <summary>
+    /// RotateWait is over for a gone file when it has been at its end that long, counted from when a new file took its
+    /// path; a file deleted with no successor counts from when it was found without a name.
+    /// </summary>
+    private bool RotateWaitOver(long atEndSince)
+    {
+        if (Interlocked.Read(ref _successorSince) == 0 && _time.GetElapsedTime(atEndSince) >= _options.RotateWait
+            && OpenFileState.CurrentPath(_handle) is null)
+        {
+            SuccessorSeen();
+        }
+
+        var successor = Interlocked.Read(ref _successorSince);
+        return successor != 0 && _time.GetElapsedTime(Math.Max(successor, atEndSince)) >= _options.RotateWait;
+    }
+
+    /// <summary>Whether the file still holds the last bytes read where they were read.</summary>
+    private bool StillHoldsMark()
+    {
+        if (_markLength == 0)
+        {
+            return true;
+        }
+
+        Span<byte> now = stackalloc byte[MarkBytes];
+        var read = RandomAccess.Read(_handle, now[.._markLength], _readPosition - _markLength);
+        return read == _markLength && now[.._markLength].SequenceEqual(_mark.AsSpan(0, _markLength));
+    }
+
     private bool DetectTruncation(ref int filled, ref bool skipping)
     {
         if (RandomAccess.GetLength(_handle) >= _readPosition)
@@ -244,6 +353,12 @@ public sealed partial class FileTail : IDisposable
             return false;
         }
 
+        StartOver(ref filled, ref skipping);
+        return true;
+    }
+
+    private void StartOver(ref int filled, ref bool skipping)
+    {
         // copytruncate: the content was copied elsewhere and this file emptied; start over.
         Generation++;
         _eventIdPrefix = KafkaSender.EventIdPrefix(_identityText, Generation);
@@ -251,9 +366,9 @@ public sealed partial class FileTail : IDisposable
         filled = 0;
         skipping = false;
         Tracker = new AckTracker(0, _sender.ReleaseWindow);
+        _markLength = 0;
         _metrics.Truncated();
         LogTruncated(Path, Generation);
-        return true;
     }
 
     private ValueTask ProcessLineAsync(ReadOnlyMemory<byte> line, long offset, long endOffset, CancellationToken cancellationToken)
@@ -308,7 +423,7 @@ public sealed partial class FileTail : IDisposable
 
     public void Dispose() => _handle.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} shrank below its checkpoint (copytruncate): reading again from 0 as generation {Generation}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} was truncated (copytruncate; it shrank, or no longer holds the bytes last read): reading again from 0 as generation {Generation}")]
     private partial void LogTruncated(string path, long generation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}@{Offset}: line longer than {MaxLineBytes} bytes; it goes to the dead-letter file")]
@@ -319,4 +434,7 @@ public sealed partial class FileTail : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Path} is gone and drained up to {Offset}")]
     private partial void LogDrained(string path, long offset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Path} is no longer watched and was read to {Offset}, idle for {RotateWait} after a new file took its path: parked, read again if it grows")]
+    private partial void LogReleased(string path, long offset, TimeSpan rotateWait);
 }

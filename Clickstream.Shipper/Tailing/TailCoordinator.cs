@@ -10,8 +10,15 @@ namespace Clickstream.Shipper.Tailing;
 
 /// <summary>
 /// Expands the configured globs every poll, starts a <see cref="FileTail"/> per new file identity,
-/// tells tails whose file vanished to drain and stop, and saves checkpoints of acknowledged positions.
+/// follows files that left the watched paths by their identity, and saves checkpoints of acknowledged positions.
 /// </summary>
+/// <remarks>
+/// A file that no watched path names any more (renamed to an unmatched name, or deleted) is never given up while it
+/// may still grow: its tail reads it until it has been at its end for <c>RotateWait</c> after a new file took its path,
+/// then it is parked (handle kept, looked at each poll) and read again from its checkpoint if it grows, as a writer
+/// that did not reopen its log makes it grow. A parked file is closed only once it is deleted and no process holds it
+/// open for writing any more (or, where the kernel cannot tell, once it is deleted).
+/// </remarks>
 public sealed partial class TailCoordinator : BackgroundService
 {
     private readonly ShipperOptions _options;
@@ -87,6 +94,18 @@ public sealed partial class TailCoordinator : BackgroundService
         }
     }
 
+    /// <summary>Files read to their end after they left the watched paths, watched for growth (tests and diagnostics).</summary>
+    public IReadOnlyList<FileIdentity> Parked
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tails.Values.Where(t => t.Tail.Parked).Select(t => t.Tail.Identity).ToList();
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         foreach (var (identity, checkpoint) in _store.Load())
@@ -104,6 +123,11 @@ public sealed partial class TailCoordinator : BackgroundService
             while (!stoppingToken.IsCancellationRequested)
             {
                 Scan(firstScan, _reading.Token);
+                if (firstScan)
+                {
+                    FindRenamedWhileAway(_reading.Token);
+                }
+
                 firstScan = false;
                 if (_time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval)
                 {
@@ -178,11 +202,13 @@ public sealed partial class TailCoordinator : BackgroundService
     private void Scan(bool firstScan, CancellationToken stoppingToken)
     {
         var seen = new Dictionary<FileIdentity, string>();
+        var atPath = new Dictionary<string, FileIdentity>(StringComparer.Ordinal);
         foreach (var path in ExpandPaths(_options.Paths))
         {
             if (FileIdentity.OfPath(path) is { } identity)
             {
                 seen.TryAdd(identity, path);
+                atPath[path] = identity;
             }
         }
 
@@ -193,6 +219,11 @@ public sealed partial class TailCoordinator : BackgroundService
                 if (_tails.TryGetValue(identity, out var known))
                 {
                     known.Tail.Path = path; // renamed, still watched
+                    if (known.Tail.Gone)
+                    {
+                        known.Tail.Watched();
+                    }
+
                     continue;
                 }
 
@@ -201,29 +232,154 @@ public sealed partial class TailCoordinator : BackgroundService
 
             foreach (var (identity, entry) in _tails.ToList())
             {
+                var tail = entry.Tail;
                 if (!seen.ContainsKey(identity))
                 {
-                    entry.Tail.Gone = true;
+                    tail.Gone = true;
+                    if (atPath.ContainsKey(tail.Path))
+                    {
+                        tail.SuccessorSeen(); // its writer's new file: RotateWait runs from now
+                    }
                 }
 
-                // Drained and fully acknowledged: forget it, and its checkpoint. A tail that failed is
-                // restarted at its acknowledged position by the next scan. Draining on stop, a file that is
-                // still there keeps its tail: its checkpoint is the last one written.
-                if (entry.Run.IsCompleted && entry.Tail.Tracker.PendingCount == 0 && (!_draining || entry.Tail.Gone))
+                if (!entry.Run.IsCompleted || tail.Tracker.PendingCount != 0)
                 {
-                    if (entry.Run.Exception is { } failure)
+                    continue;
+                }
+
+                if (entry.Run.Exception is { } failure)
+                {
+                    // Restarted at its acknowledged position: a watched file by the next scan, a gone one in place.
+                    LogTailFailed(tail.Path, failure.GetBaseException().Message);
+                    if (tail.Gone && !_draining)
                     {
-                        LogTailFailed(entry.Tail.Path, failure.GetBaseException().Message);
-                        if (!entry.Tail.Gone)
-                        {
-                            _resume[identity] = entry.Tail.Checkpoint;
-                        }
+                        Resume(identity, tail, stoppingToken);
+                        continue;
                     }
 
-                    entry.Tail.Dispose();
+                    if (!tail.Gone)
+                    {
+                        _resume[identity] = tail.Checkpoint;
+                    }
+
+                    tail.Dispose();
+                    _tails.Remove(identity);
+                }
+                else if (tail.Gone && (!_draining || tail.Parked))
+                {
+                    // Draining on stop, a parked file that grew is read to its end once more.
+                    Watch(identity, tail, stoppingToken);
+                }
+                else if (tail.Gone)
+                {
+                    // Draining on stop: read to the end its writer left, and the process ends.
+                    tail.Dispose();
                     _tails.Remove(identity);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A gone file whose tail stopped (read to its end, RotateWait over): parked with its handle open. It runs again
+    /// when it grows (or shrinks: a copytruncate), and is closed once it is deleted and no writer holds it open.
+    /// </summary>
+    private void Watch(FileIdentity identity, FileTail tail, CancellationToken stoppingToken)
+    {
+        if (!tail.Parked)
+        {
+            tail.Parked = true;
+            tail.Path = OpenFileState.CurrentPath(tail.Handle) ?? tail.Path;
+        }
+
+        long length;
+        try
+        {
+            length = tail.Length;
+        }
+        catch (IOException)
+        {
+            length = -1;
+        }
+
+        if (length >= 0 && length != tail.ReadPosition)
+        {
+            LogGrewAgain(tail.Path, tail.Tracker.Committed, length);
+            _metrics.GrewAgain();
+            Resume(identity, tail, stoppingToken);
+            return;
+        }
+
+        if (OpenFileState.CurrentPath(tail.Handle) is null && !OpenFileState.HasWriter(tail.Handle))
+        {
+            LogClosed(tail.Path, tail.Tracker.Committed);
+            tail.Dispose();
+            _tails.Remove(identity);
+        }
+    }
+
+    private void Resume(FileIdentity identity, FileTail tail, CancellationToken stoppingToken)
+    {
+        tail.Unpark();
+        tail.Draining = _draining;
+        _tails[identity] = (tail, Task.Run(() => tail.RunAsync(stoppingToken), CancellationToken.None));
+    }
+
+    /// <summary>
+    /// At start-up: checkpointed files that no watched path names any more, because they were rotated to an unmatched
+    /// name while the shipper was not running (or behind, and restarted), are looked for by identity in the watched
+    /// directories and read on from their checkpoint, instead of losing what was written to them before the rename and
+    /// not shipped yet. A checkpoint sits at a line's end, so the file must be at least that long and hold a newline just
+    /// before it (at 0: start with '{'): an inode number recycled for another file (a compressed copy, say) almost never passes.
+    /// </summary>
+    private void FindRenamedWhileAway(CancellationToken stoppingToken)
+    {
+        if (_resume.Count == 0)
+        {
+            return;
+        }
+
+        var directories = _options.Paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (var file in directories.Where(Directory.Exists).SelectMany(Directory.EnumerateFiles))
+            {
+                if (FileIdentity.OfPath(file) is not { } identity || !_resume.TryGetValue(identity, out var checkpoint)
+                    || _tails.ContainsKey(identity) || !EndsLineAt(file, checkpoint.Offset))
+                {
+                    continue;
+                }
+
+                LogFoundRenamed(checkpoint.Path, file, checkpoint.Offset);
+                Start(identity, file, firstScan: false, stoppingToken);
+                if (_tails.TryGetValue(identity, out var started))
+                {
+                    started.Tail.Gone = true;
+                    started.Tail.SuccessorSeen(); // its writer had the whole downtime to move on
+                }
+            }
+        }
+    }
+
+    private static bool EndsLineAt(string path, long offset)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (RandomAccess.GetLength(handle) < offset)
+            {
+                return false;
+            }
+
+            // At 0 (nothing shipped yet) the file must start as a log line does, with a JSON object.
+            Span<byte> before = stackalloc byte[1];
+            return offset == 0
+                ? RandomAccess.Read(handle, before, 0) == 1 && before[0] == (byte)'{'
+                : RandomAccess.Read(handle, before, offset - 1) == 1 && before[0] == (byte)'\n';
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -385,6 +541,15 @@ public sealed partial class TailCoordinator : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tailing {Path} failed ({Reason}); it restarts at its acknowledged position")]
     private partial void LogTailFailed(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} grew to {Length} after it was parked (its writer did not reopen its log): reading it again from {Offset}")]
+    private partial void LogGrewAgain(string path, long offset, long length);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{CheckpointPath} was renamed to {Path} while the shipper was away: reading it on from {Offset}")]
+    private partial void LogFoundRenamed(string checkpointPath, string path, long offset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Path} is deleted and no process writes it any more: closed at {Offset}")]
+    private partial void LogClosed(string path, long offset);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoints could not be saved: {Reason}")]
     private partial void LogCheckpointFailed(string reason);

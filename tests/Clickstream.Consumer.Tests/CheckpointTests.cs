@@ -96,7 +96,7 @@ public sealed class CheckpointFormatTests
 /// <summary>The consumer restarted on its checkpoints, in-process against the mock cluster.</summary>
 public sealed class CheckpointRestartTests
 {
-    private static IHost Start(string bootstrap, string directory)
+    private static IHost Start(string bootstrap, string? directory)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -105,7 +105,7 @@ public sealed class CheckpointRestartTests
             ["Kafka:Consumer:Config:session.timeout.ms"] = "6000",
             ["Reconciliation:PixelUrl"] = "",
             ["Reconciliation:ShipperUrl"] = "",
-            ["Checkpoints:Directory"] = directory,
+            ["Checkpoints:Directory"] = directory ?? "",
             ["Checkpoints:Interval"] = "00:00:00.200",
         });
         builder.AddClickstreamConsumer();
@@ -148,9 +148,48 @@ public sealed class CheckpointRestartTests
         Assert.Equal(0, snapshot.DuplicatesDropped); // nothing below the checkpoint was read again
         Assert.Equal(visitors, snapshot.UniqueVisitors);
         Assert.Equal(0, status.Corrupt);
+        // The reconciliation strip counts what this process applied, as the pixel and shipper count since their start.
+        var report = second.Services.GetRequiredService<Reconciliation.PipelineReconciler>().Report();
+        Assert.Equal(300, report.Stages.Single(s => s.Name == "applied").Count);
         // Nothing more arrives: the total stays exact.
         Assert.False(await TestEnvironment.EventuallyAsync(() => second.Services.GetRequiredService<LiveStats>().TotalEvents != 800, TimeSpan.FromSeconds(2)));
         await StopAsync(second);
+    }
+
+    [Fact]
+    public async Task More_than_the_emulators_5_MiB_per_partition_then_a_restart_keeps_the_history_exact_where_a_replay_loses_the_oldest()
+    {
+        using var directory = TestEnvironment.CreateTempDirectory("clickstream-checkpoint");
+        await using var topic = new TopicFixture(partitions: 1);
+        const int Hits = 30_000; // ~10 MB of uncompressed lines in one partition
+        var first = Start(topic.BootstrapServers, directory.Path);
+        var stats = first.Services.GetRequiredService<LiveStats>();
+        for (var i = 0; i < Hits; i += 3_000)
+        {
+            // In steps the consumer keeps up with, so it reads every batch before the mock drops it.
+            topic.ProduceHits(i, i + 3_000);
+            topic.Flush();
+            var applied = i + 3_000;
+            Assert.True(await TestEnvironment.EventuallyAsync(() => stats.TotalEvents == applied, TimeSpan.FromSeconds(60)), $"{stats.TotalEvents} of {applied}");
+        }
+
+        await StopAsync(first);
+        using (var admin = new Confluent.Kafka.ConsumerBuilder<Confluent.Kafka.Ignore, Confluent.Kafka.Ignore>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = topic.BootstrapServers, GroupId = "watermarks" }).Build())
+        {
+            var low = admin.QueryWatermarkOffsets(new Confluent.Kafka.TopicPartition(TopicFixture.Topic, 0), TimeSpan.FromSeconds(10)).Low.Value;
+            Assert.True(low > 0, "the mock kept every batch: the test wrote too little");
+        }
+
+        var second = await RunUntil(topic.BootstrapServers, directory.Path, Hits);
+        Assert.Equal(0, second.Services.GetRequiredService<LiveStats>().Snapshot().LostToOffsetResets);
+        await StopAsync(second);
+
+        // Today's way, a replay of what the topic still holds, counts less and reports the rest lost.
+        var replay = Start(topic.BootstrapServers, null);
+        var replayed = replay.Services.GetRequiredService<LiveStats>();
+        Assert.True(await TestEnvironment.EventuallyAsync(() => replayed.TotalEvents > 0, TimeSpan.FromSeconds(60)));
+        Assert.False(await TestEnvironment.EventuallyAsync(() => replayed.TotalEvents >= Hits, TimeSpan.FromSeconds(3)), $"{replayed.TotalEvents}");
+        await StopAsync(replay);
     }
 
     [Fact]

@@ -53,6 +53,7 @@ public sealed class ShutdownTests
             ["Reconciliation:ShipperUrl"] = "",
         });
         builder.AddClickstreamConsumer();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
         using var host = builder.Build();
         await host.StartAsync();
         var stats = host.Services.GetRequiredService<LiveStats>();
@@ -64,10 +65,9 @@ public sealed class ShutdownTests
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.True(stats.TotalEvents < Produced / 2, $"caught up before the stop ({stats.TotalEvents}): the buffer was not full");
 
-        // Bounded, so a hang fails the test instead of stalling the run (it used to take 30 s).
-        var stopping = Stopwatch.StartNew();
-        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopping.Elapsed}");
+        // Stopping must not wait out the host's shutdown timeout (it used to): with that timeout far beyond the wait
+        // below, a stop that depends on it fails here, and a slow machine has minutes to stop on its own.
+        await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(2));
 
         // At-least-once: each partition is applied in order from offset 0 and every event is unique, so the
         // committed offsets add up to the number applied: nothing beyond it, nothing applied left out.

@@ -238,10 +238,16 @@ public sealed partial class DeploymentTests
         var service = (YamlMappingNode)Assert.Single(((YamlMappingNode)azure["services"]).Children).Value;
         Assert.Equal("containerapp", Scalar(service, "host"));
         Assert.Equal("dotnet", Scalar(service, "language"));
-        Assert.True(File.Exists(Path.Combine(RepositoryRoot, Scalar(service, "project"))));
+        // The project azd builds is the AppHost these tests run, not merely some file that exists.
+        Assert.Equal(AppHostDirectory(Path.GetFullPath(Projects.Clickstream_AppHost.ProjectPath)),
+            AppHostDirectory(Path.GetFullPath(Path.Combine(RepositoryRoot, Scalar(service, "project")))));
         var infra = (YamlMappingNode)azure["infra"];
         Assert.True(File.Exists(Path.Combine(RepositoryRoot, Scalar(infra, "path"), "main.bicep")));
     }
+
+    /// <summary>The generated metadata names the AppHost by its directory; azure.yaml by its project file.</summary>
+    private static string AppHostDirectory(string project) =>
+        (project.EndsWith(".csproj", StringComparison.Ordinal) ? Path.GetDirectoryName(project)! : project).TrimEnd(Path.DirectorySeparatorChar);
 
     /// <summary>
     /// Renders a committed template as azd does (text/template, missingkey=error) for what this test needs: every

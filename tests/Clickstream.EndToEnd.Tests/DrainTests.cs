@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Tests;
@@ -30,11 +27,11 @@ public sealed class DrainTests(ITestOutputHelper output)
         var pixelPort = TestEnvironment.FreeTcpPort();
         var shipperPort = TestEnvironment.FreeTcpPort();
 
-        using var pixel = Service.Start("Clickstream.Pixel", pixelPort, output, new()
+        using var pixel = ServiceProcess.Start("Clickstream.Pixel", pixelPort, output, new()
         {
             ["AccessLog__Directory"] = logs,
         });
-        using var shipper = Service.Start("Clickstream.Shipper", shipperPort, output, new()
+        using var shipper = ServiceProcess.Start("Clickstream.Shipper", shipperPort, output, new()
         {
             ["Shipper__Paths__0"] = Path.Combine(logs, "*.log"),
             ["Shipper__StateDirectory"] = Path.Combine(volume.Path, "shipper"),
@@ -48,7 +45,7 @@ public sealed class DrainTests(ITestOutputHelper output)
         var pixelUri = new Uri($"http://127.0.0.1:{pixelPort}/");
         foreach (var (service, port) in new[] { (pixel, pixelPort), (shipper, shipperPort) })
         {
-            var up = await TestEnvironment.EventuallyAsync(async () => await IsHealthyAsync(http, port), TimeSpan.FromMinutes(1));
+            var up = await TestEnvironment.EventuallyAsync(async () => await ServiceProcess.IsHealthyAsync(http, port), TimeSpan.FromMinutes(1));
             Assert.True(up, $"{service.Name} did not answer /health: {service.Output}");
         }
 
@@ -81,14 +78,14 @@ public sealed class DrainTests(ITestOutputHelper output)
         long backlog = 0;
         var behind = await TestEnvironment.EventuallyAsync(async () =>
         {
-            backlog = await StatAsync(http, pixelPort, "linesWritten") - await StatAsync(http, shipperPort, "linesAcked");
+            backlog = await ServiceProcess.StatAsync(http, pixelPort, "linesWritten") - await ServiceProcess.StatAsync(http, shipperPort, "linesAcked");
             return backlog >= 1000;
         }, TimeSpan.FromMinutes(1));
         Assert.True(behind, $"the shipper is only {backlog} lines behind: SIGTERM would test no drain");
         var atSigterm = answered.Count;
 
         // Container Apps signals every container of the replica at once.
-        Service.Terminate(pixel, shipper);
+        ServiceProcess.Terminate(pixel, shipper);
         var exited = await TestEnvironment.EventuallyAsync(() => pixel.HasExited && shipper.HasExited, TimeSpan.FromMinutes(3));
         await stop.CancelAsync();
         await Task.WhenAll(clients);
@@ -100,123 +97,11 @@ public sealed class DrainTests(ITestOutputHelper output)
         Assert.False(Directory.Exists(volume.Path));
 
         var messages = await Kcat.ReadAllAsync(cluster.BootstrapServers, PipelineDefaults.Topic, TimeSpan.FromSeconds(60));
-        var shipped = messages.Select(m => HitId(m.Value)).ToHashSet();
+        var shipped = messages.Select(m => ServiceProcess.HitId(m.Value)).ToHashSet();
         var missing = answered.Where(id => !shipped.Contains(id)).Order().ToList();
         output.WriteLine($"on the topic: {messages.Count} messages, {shipped.Count} distinct hits");
         Assert.True(missing.Count == 0,
             $"{missing.Count} of {answered.Count} answered hits are not on the topic (first: {string.Join(", ", missing.Take(10))}); shipper: {shipper.Output}");
         Assert.Contains("Every file shipped to its end", shipper.Output);
-    }
-
-    private static int HitId(string line)
-    {
-        var path = JsonDocument.Parse(line).RootElement.GetProperty("path").GetString()!;
-        return int.Parse(path[(path.IndexOf("hit=", StringComparison.Ordinal) + 4)..], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<bool> IsHealthyAsync(HttpClient http, int port)
-    {
-        try
-        {
-            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>One counter of a service's <c>GET /stats</c>.</summary>
-    private static async Task<long> StatAsync(HttpClient http, int port, string counter)
-    {
-        using var stats = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/stats")));
-        return stats.RootElement.GetProperty(counter).GetInt64();
-    }
-
-    /// <summary>One service as its container runs it: <c>dotnet Service.dll</c>, configured by environment variables.</summary>
-    private sealed class Service : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private Service(string name, Process process)
-        {
-            Name = name;
-            _process = process;
-        }
-
-        public string Name { get; }
-
-        public bool HasExited => _process.HasExited;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static Service Start(string project, int port, ITestOutputHelper log, Dictionary<string, string> environment)
-        {
-            // The service's build output next to this test's (tests/…/bin/<Configuration>/net10.0 → <Project>/bin/<Configuration>/net10.0).
-            var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var dll = Path.Combine(DeploymentTests.RepositoryRoot, project, "bin", framework.Parent!.Name, framework.Name, project + ".dll");
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", [dll])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = Path.GetDirectoryName(dll),
-            };
-            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-            start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-            foreach (var (key, value) in environment)
-            {
-                start.Environment[key] = value;
-            }
-
-            var process = Process.Start(start)!;
-            var service = new Service(project, process);
-            process.OutputDataReceived += (_, e) => service.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => service.Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            log.WriteLine($"{project}: pid {process.Id}, port {port}");
-            return service;
-        }
-
-        /// <summary>SIGTERM to every given process in one call, as the platform stops a replica.</summary>
-        public static void Terminate(params Service[] services)
-        {
-            using var kill = Process.Start("kill", ["-TERM", .. services.Select(s => s._process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
-            kill.WaitForExit();
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
-        }
     }
 }

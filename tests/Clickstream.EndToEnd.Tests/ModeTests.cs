@@ -101,7 +101,19 @@ public sealed class ModeTests
     [Fact]
     public void External_and_event_hubs_modes_have_no_local_broker()
     {
-        Assert.DoesNotContain(Model(false, "--Kafka:Mode=external").Resources, r => r is ProjectResource && r.Name == "kafka");
+        // Even with an engine that answers, nothing runs besides our three services: no broker of any kind.
+        foreach (var mode in new[] { "external", "eventhubs" })
+        {
+            var model = Model(docker: true, $"--Kafka:Mode={mode}");
+            Assert.DoesNotContain(model.Resources, r => r is ContainerResource);
+            Assert.DoesNotContain(model.Resources, r => r.Name == "kafka" && r is not ParameterResource);
+            foreach (var service in new[] { "shipper", "consumer" })
+            {
+                Assert.DoesNotContain(model.Resources.Single(r => r.Name == service).Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "kafka");
+            }
+        }
+
+        Assert.IsAssignableFrom<ParameterResource>(Model(false, "--Kafka:Mode=external").Resources.Single(r => r.Name == "kafka"));
         var sas = Model(false, "--Kafka:Mode=eventhubs", "--Kafka:EventHubs:Auth=connection-string");
         var secrets = sas.Resources.OfType<ParameterResource>().Where(p => p.Secret).Select(p => p.Name).Order();
         Assert.Equal(["eventhubs-listen-connection", "eventhubs-send-connection"], secrets);

@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Clickstream.Contracts;
 using Clickstream.Tests;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace Clickstream.EndToEnd.Tests;
@@ -19,11 +22,11 @@ public class PipelineFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
-    public int PixelPort { get; } = TestEnvironment.FreeTcpPort();
+    public int PixelPort { get; private set; }
 
-    public int ConsumerPort { get; } = TestEnvironment.FreeTcpPort();
+    public int ConsumerPort { get; private set; }
 
-    public int KafkaPort { get; } = TestEnvironment.FreeTcpPort();
+    public int KafkaPort { get; private set; }
 
     public string Bootstrap => $"127.0.0.1:{KafkaPort}";
 
@@ -47,7 +50,28 @@ public class PipelineFixture : IAsyncLifetime
     /// <summary>The resources the first start waits to be healthy; a fixture that starts broken waits for fewer.</summary>
     protected virtual IEnumerable<string> HealthyAtStart => ["kafka", "pixel", "shipper", "consumer"];
 
-    public Task InitializeAsync() => StartAsync(ExtraArguments, HealthyAtStart);
+    public async Task InitializeAsync()
+    {
+        // A free port is released before the AppHost binds it, so another process can take it meanwhile. Then a
+        // service fails to start: the pipeline is started again on other ports (when one of ours is indeed taken).
+        for (var attempt = 1; ; attempt++)
+        {
+            (PixelPort, ConsumerPort, KafkaPort) = (TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort());
+            try
+            {
+                await StartAsync(ExtraArguments, HealthyAtStart);
+                return;
+            }
+            catch (ServiceDidNotStartException) when (attempt < 3)
+            {
+                await StopAsync();
+                if (TestEnvironment.AreFree(PixelPort, ConsumerPort, KafkaPort))
+                {
+                    throw; // not a port taken by someone else
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// Starts the AppHost on this fixture's ports and data directory (stopping a running one first, so a test can
@@ -72,9 +96,18 @@ public class PipelineFixture : IAsyncLifetime
         await App.StartAsync(startup.Token);
         foreach (var resource in healthy)
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+            // Healthy, or ended (a port in use ends a service at once): no waiting out the timeout for a service that is gone.
+            var reached = await App.ResourceNotifications.WaitForResourceAsync(resource,
+                e => e.Snapshot.HealthStatus == HealthStatus.Healthy || KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text),
+                startup.Token);
+            if (reached.Snapshot.HealthStatus != HealthStatus.Healthy)
+            {
+                throw new ServiceDidNotStartException($"{resource} ended as {reached.Snapshot.State?.Text} instead of becoming healthy");
+            }
         }
     }
+
+    private sealed class ServiceDidNotStartException(string message) : Exception(message);
 
     /// <summary>
     /// Aspire's testing host forwards each resource's console to <see cref="ILogger"/> under the category
@@ -109,6 +142,26 @@ public class PipelineFixture : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = ConsumerUri };
         var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/stats");
         return stats.GetProperty("totalEvents").GetInt64();
+    }
+
+    /// <summary>
+    /// Waits until the consumer has dealt with every message on the topic (applied, or dropped as a redelivery),
+    /// so a duplicate applied would show in <c>totalEvents</c> by then: no fixed pause. Returns the messages.
+    /// </summary>
+    internal async Task<IReadOnlyList<Kcat.Message>> SettledAsync()
+    {
+        IReadOnlyList<Kcat.Message> messages = [];
+        long handled = -1;
+        var settled = await TestEnvironment.EventuallyAsync(async () =>
+        {
+            messages = await Kcat.ReadAllAsync(Bootstrap, PipelineDefaults.Topic, TimeSpan.FromSeconds(30));
+            using var http = new HttpClient { BaseAddress = ConsumerUri };
+            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/stats");
+            handled = stats.GetProperty("totalEvents").GetInt64() + stats.GetProperty("duplicatesDropped").GetInt64();
+            return handled == messages.Count;
+        }, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(500));
+        Assert.True(settled, $"the consumer applied or dropped {handled} of the {messages.Count} messages on the topic");
+        return messages;
     }
 
     private async Task StopAsync()

@@ -54,13 +54,21 @@ internal sealed class NginxServer : IDisposable
 
     public int Port { get; }
 
+    /// <summary>nginx's prefix (<c>-p</c>): its pid file is <c>nginx.pid</c> there.</summary>
+    public string Prefix => _prefix.Path;
+
     public string LogFile { get; }
+
+    /// <summary>The same as a shell command, for a logrotate <c>postrotate</c> script.</summary>
+    public string ReopenCommand => $"{Executable} {string.Join(' ', ReopenArguments)}";
+
+    private string[] ReopenArguments => ["-p", _prefix.Path, "-c", _config, "-s", "reopen"];
 
     /// <summary><c>nginx -s reopen</c>: what a log rotator runs after renaming the file.</summary>
     public void Reopen()
     {
         var start = new ProcessStartInfo(Executable) { RedirectStandardError = true };
-        foreach (var argument in new[] { "-p", _prefix.Path, "-c", _config, "-s", "reopen" })
+        foreach (var argument in ReopenArguments)
         {
             start.ArgumentList.Add(argument);
         }

@@ -63,7 +63,9 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : ShipperTestBed(
         {
             await using var shipper = new ShipperProcess(settings);
             // A random point once it runs (start-up on a loaded machine takes a second or more).
-            await TestEnvironment.EventuallyAsync(async () => await shipper.StatsAsync() is not null, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
+            // A kill before it answers would test nothing, so a shipper that never starts fails here.
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => await shipper.StatsAsync() is not null, TimeSpan.FromSeconds(60),
+                TimeSpan.FromMilliseconds(50)), $"shipper {kill + 1} did not answer /stats within 60 s");
             await Task.Delay(random.Next(200, 1_500));
             shipper.Kill();
             checkpointsAtKill.Add(CheckpointOffset());

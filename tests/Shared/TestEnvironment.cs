@@ -7,12 +7,32 @@ namespace Clickstream.Tests;
 /// <summary>Small helpers every test project shares (linked from tests/Shared).</summary>
 internal static class TestEnvironment
 {
+    /// <summary>
+    /// A port nothing listens on now. It is released on return, so whoever binds it later may find it taken by
+    /// another process: prefer port 0 (the server picks and keeps it) where the server can report it back, and
+    /// otherwise retry on a failed bind (<see cref="AreFree"/> tells a taken port from another failure).
+    /// </summary>
     public static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>Whether every port can be bound on the loopback now (none is held by another process).</summary>
+    public static bool AreFree(params int[] ports) => ports.All(port =>
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    });
 
     /// <summary>A fresh directory under the system temp directory, deleted by the caller's <c>using</c>.</summary>
     public static TempDirectory CreateTempDirectory(string prefix) => new(prefix);
