@@ -29,6 +29,7 @@ public sealed partial class ClickstreamConsumer(
     PendingOffsets pending,
     DeduplicationWindow seen,
     StateCheckpointer checkpoints,
+    Lake.EventLake lake,
     ConsumerMetrics metrics,
     TimeProvider time,
     ILogger<ClickstreamConsumer> logger) : BackgroundService
@@ -66,6 +67,11 @@ public sealed partial class ClickstreamConsumer(
     {
         // Before the first assignment, which seeks to the restored offsets; synchronous, so the API
         // never serves the empty state of a process that is about to load its history.
+        if (lake.Enabled)
+        {
+            stats.Sites.Observer = lake;
+        }
+
         checkpoints.Restore();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var applyThread = new Thread(() => ApplyLoop(stoppingToken)) { IsBackground = true, Name = "clickstream-apply" };
@@ -265,7 +271,8 @@ public sealed partial class ClickstreamConsumer(
     {
         using var activity = StartApplyActivity(result, position);
         CheckForGap(position);
-        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.EventId, out var id) == true && !seen.TryAdd(id))
+        byte[]? id = null;
+        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.EventId, out id) == true && !seen.TryAdd(id))
         {
             stats.DuplicateDropped();
             metrics.Duplicate();
@@ -281,6 +288,11 @@ public sealed partial class ClickstreamConsumer(
             activity?.SetStatus(ActivityStatusCode.Error, "malformed");
             LogMalformed(result.Partition.Value, result.Offset.Value);
             return;
+        }
+
+        if (lake.Enabled)
+        {
+            lake.At(result.Partition.Value, result.Offset.Value, id is null ? null : System.Text.Encoding.ASCII.GetString(id));
         }
 
         stats.Apply(click);
