@@ -3,7 +3,8 @@
 # plain port (127.0.0.1, the relay in front of the mock broker), through the listener's TLS + SASL PLAIN port
 # (as Event Hubs' Kafka endpoint: SASL_SSL, $ConnectionString, the generated CA) and through its SASL_PLAINTEXT
 # port (the Event Hubs emulator's convention), in one run, each on a fresh emulator, alternated twice; best of
-# two per path. The ratio is listener / plain (1.0 = free). On demand, not a test.
+# two per path. The ratios are listener / plain lines/s (1.0 = free) and the emulator's CPU for the same work
+# (listener / plain: what TLS + SASL + frame inspection cost it). On demand, not a test.
 # Usage: bench/eventhubs.sh [lines]   (default 200000 lines of ~312 bytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,7 @@ start_emulator() {
 }
 stop_emulator() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 rate() { python3 -c "print(round($1/($2/1e9)))"; }
+cpu_ms() { awk '{print ($14+$15)*10}' "/proc/$pid/stat"; }   # the emulator's user+sys CPU (100 Hz ticks)
 
 # path name -> kcat connection arguments (the password goes separately and is never printed)
 args_for() {
@@ -47,19 +49,22 @@ args_for() {
     sasl_plaintext) echo "-b localhost:$dev -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=\$ConnectionString" ;;
   esac
 }
-declare -A best_produce best_consume
+declare -A best_produce best_consume cpu_total
 run() { # path
-  local path=$1 t0 t1 got p c
+  local path=$1 t0 t1 got p c c0 c1
   start_emulator
   local pw=()
   case $path in sasl_ssl) pw=(-X "sasl.password=$connection") ;; sasl_plaintext) pw=(-X "sasl.password=$development") ;; esac
+  c0=$(cpu_ms)
   t0=$(date +%s%N); kcat $(args_for "$path") "${pw[@]}" -t clickstream -P -K $'\t' -l "$out/lines.txt"; t1=$(date +%s%N)
   p=$(rate "$lines" $((t1-t0)))
   t0=$(date +%s%N); got=$(kcat $(args_for "$path") "${pw[@]}" -t clickstream -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
   c=$(rate "$got" $((t1-t0)))
+  c1=$(cpu_ms)
   stop_emulator
+  cpu_total[$path]=$(( ${cpu_total[$path]:-0} + c1 - c0 ))
   [ "$got" -eq "$lines" ] || { echo "$path: read back $got of $lines lines"; exit 1; }
-  echo "$path: produce $p lines/s, consume $c lines/s ($got of $lines read back)"
+  echo "$path: produce $p lines/s, consume $c lines/s ($got of $lines read back), emulator CPU $((c1 - c0)) ms"
   [ "${best_produce[$path]:-0}" -ge "$p" ] || best_produce[$path]=$p
   [ "${best_consume[$path]:-0}" -ge "$c" ] || best_consume[$path]=$c
 }
@@ -72,4 +77,6 @@ ratio() { python3 -c "print(round($1/$2, 3))"; }
 produce_ratio=$(ratio "${best_produce[sasl_ssl]}" "${best_produce[plain]}")
 consume_ratio=$(ratio "${best_consume[sasl_ssl]}" "${best_consume[plain]}")
 echo "best of 2: plain ${best_produce[plain]}/${best_consume[plain]}, SASL_SSL ${best_produce[sasl_ssl]}/${best_consume[sasl_ssl]}, SASL_PLAINTEXT ${best_produce[sasl_plaintext]}/${best_consume[sasl_plaintext]} lines/s (produce/consume)"
-echo "RESULT bench=eventhubs lines=${lines} plain_produce_lps=${best_produce[plain]} plain_consume_lps=${best_consume[plain]} sasl_ssl_produce_lps=${best_produce[sasl_ssl]} sasl_ssl_consume_lps=${best_consume[sasl_ssl]} sasl_plaintext_produce_lps=${best_produce[sasl_plaintext]} sasl_plaintext_consume_lps=${best_consume[sasl_plaintext]} produce_ratio=${produce_ratio} consume_ratio=${consume_ratio}"
+cpu_ratio=$(ratio "${cpu_total[sasl_ssl]}" "${cpu_total[plain]}")
+echo "emulator CPU over both rounds: plain ${cpu_total[plain]} ms, SASL_SSL ${cpu_total[sasl_ssl]} ms, SASL_PLAINTEXT ${cpu_total[sasl_plaintext]} ms"
+echo "RESULT bench=eventhubs lines=${lines} plain_produce_lps=${best_produce[plain]} plain_consume_lps=${best_consume[plain]} sasl_ssl_produce_lps=${best_produce[sasl_ssl]} sasl_ssl_consume_lps=${best_consume[sasl_ssl]} sasl_plaintext_produce_lps=${best_produce[sasl_plaintext]} sasl_plaintext_consume_lps=${best_consume[sasl_plaintext]} produce_ratio=${produce_ratio} consume_ratio=${consume_ratio} emulator_cpu_ms_plain=${cpu_total[plain]} emulator_cpu_ms_sasl_ssl=${cpu_total[sasl_ssl]} cpu_ratio=${cpu_ratio}"

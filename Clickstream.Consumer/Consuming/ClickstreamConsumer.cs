@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Clickstream.Consumer.Consuming;
 
 /// <summary>
-/// The consume loop: at-least-once (an offset is stored only after its event was applied; the client
+/// The consumer: at-least-once (an offset is stored only after its event was applied; the client
 /// commits stored offsets), duplicates dropped by the shipper's event id, malformed messages counted
 /// and skipped, gaps in offsets (the broker dropped data we had not read) counted as lost, each apply
 /// traced as a child of the shipper's span, and per-partition lag measured once a second. Two threads:

@@ -37,7 +37,7 @@ public sealed record StatsSnapshot(
 /// <summary>
 /// Live aggregates over applied events, pure and driven by a <see cref="TimeProvider"/>. Time windows
 /// use the hit's own time (so a replay after a restart lands in the right minutes), falling back to
-/// the time of applying when a line has none. Writes come from the consume loop, reads from HTTP
+/// the time of applying when a line has none. Writes come from the apply thread, reads from HTTP
 /// requests; one lock keeps them consistent and is cheap next to the work per event.
 /// </summary>
 public sealed partial class LiveStats(TimeProvider time, IMeterFactory? meters = null)

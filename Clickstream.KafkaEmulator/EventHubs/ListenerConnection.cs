@@ -20,6 +20,9 @@ internal sealed class ListenerConnection(EventHubsListener listener, Socket clie
     private const short SaslAuthenticationFailed = 58;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How much of an answer is read from the broker before it is passed on (four TLS records).</summary>
+    private const int StreamChunkBytes = 64 * 1024;
+
     private readonly SasAuthenticator _authenticator = new(listener.Rules, developmentEmulator: ssl is null);
     private readonly ConcurrentDictionary<int, (short Api, short Version)> _patch = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -292,52 +295,125 @@ internal sealed class ListenerConnection(EventHubsListener listener, Socket clie
 
     private async Task BrokerToClientAsync(CancellationToken ct)
     {
-        await using var broker = new BufferedStream(new NetworkStream(_broker!, ownsSocket: false), 64 * 1024);
-        var sizeBytes = new byte[4];
+        await using var broker = new BufferedStream(new NetworkStream(_broker!, ownsSocket: false), StreamChunkBytes);
+        var chunk = ArrayPool<byte>.Shared.Rent(StreamChunkBytes);
         var port = ssl is null ? listener.DevelopmentEmulatorPort!.Value : listener.Port;
-        while (true)
+        try
         {
-            if (!await ReadFullyAsync(broker, sizeBytes, ct))
+            while (true)
             {
-                return;
-            }
+                // Size and correlation id first: they say whether the answer must be rewritten.
+                if (!await ReadFullyAsync(broker, chunk.AsMemory(0, 8), ct))
+                {
+                    return;
+                }
 
-            var size = BinaryPrimitives.ReadInt32BigEndian(sizeBytes);
-            var frame = ArrayPool<byte>.Shared.Rent(size + 4);
-            try
-            {
-                sizeBytes.CopyTo(frame, 0);
-                if (!await ReadFullyAsync(broker, frame.AsMemory(4, size), ct))
+                var size = BinaryPrimitives.ReadInt32BigEndian(chunk);
+                if (size < 4)
                 {
                     return;
                 }
 
                 Touch();
                 Interlocked.Decrement(ref _outstanding);
-                var response = frame.AsMemory(4, size);
-                var correlationId = BinaryPrimitives.ReadInt32BigEndian(response.Span);
+                var correlationId = BinaryPrimitives.ReadInt32BigEndian(chunk.AsSpan(4));
                 if (!_patch.IsEmpty && _patch.TryRemove(correlationId, out var sent))
                 {
-                    switch (sent.Api)
+                    if (!await PatchAndForwardAsync(broker, chunk.AsMemory(0, 8), size, sent, port, ct))
                     {
-                        case KafkaApis.ApiVersions:
-                            await WriteToClientAsync(KafkaApis.RewriteApiVersions(response.Span, sent.Version), ct);
-                            continue;
-                        case KafkaApis.Metadata:
-                            KafkaApis.PatchMetadataPorts(response.Span, sent.Version, port);
-                            break;
-                        case KafkaApis.FindCoordinator:
-                            KafkaApis.PatchCoordinatorPorts(response.Span, sent.Version, port);
-                            break;
+                        return;
                     }
+
+                    continue;
                 }
 
-                await WriteToClientAsync(frame.AsMemory(0, size + 4), ct);
+                if (!await StreamThroughAsync(broker, chunk, size, ct))
+                {
+                    return;
+                }
             }
-            finally
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    /// <summary>
+    /// Passes an answer on as it arrives, chunk by chunk (cut-through): a fetch answer of megabytes is not held whole
+    /// before its first byte goes out, so encrypting for the client overlaps reading from the broker.
+    /// </summary>
+    private async ValueTask<bool> StreamThroughAsync(Stream broker, byte[] chunk, int size, CancellationToken ct)
+    {
+        var remaining = size - 4;
+        var filled = 8;
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            while (true)
             {
-                ArrayPool<byte>.Shared.Return(frame);
+                var room = Math.Min(remaining, chunk.Length - filled);
+                if (room > 0)
+                {
+                    var read = await broker.ReadAsync(chunk.AsMemory(filled, room), ct);
+                    if (read == 0)
+                    {
+                        return false;
+                    }
+
+                    filled += read;
+                    remaining -= read;
+                }
+
+                if (remaining == 0 || filled == chunk.Length)
+                {
+                    await _client.WriteAsync(chunk.AsMemory(0, filled), ct);
+                    filled = 0;
+                    if (remaining == 0)
+                    {
+                        return true;
+                    }
+                }
             }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask<bool> PatchAndForwardAsync(Stream broker, ReadOnlyMemory<byte> head, int size, (short Api, short Version) sent, int port,
+        CancellationToken ct)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(size + 4);
+        try
+        {
+            head.CopyTo(frame);
+            if (!await ReadFullyAsync(broker, frame.AsMemory(8, size - 4), ct))
+            {
+                return false;
+            }
+
+            var response = frame.AsMemory(4, size);
+            switch (sent.Api)
+            {
+                case KafkaApis.ApiVersions:
+                    await WriteToClientAsync(KafkaApis.RewriteApiVersions(response.Span, sent.Version), ct);
+                    return true;
+                case KafkaApis.Metadata:
+                    KafkaApis.PatchMetadataPorts(response.Span, sent.Version, port);
+                    break;
+                case KafkaApis.FindCoordinator:
+                    KafkaApis.PatchCoordinatorPorts(response.Span, sent.Version, port);
+                    break;
+            }
+
+            await WriteToClientAsync(frame.AsMemory(0, size + 4), ct);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
         }
     }
 
