@@ -30,6 +30,7 @@ public sealed partial class ClickstreamConsumer(
     DeduplicationWindow seen,
     StateCheckpointer checkpoints,
     ConsumerMetrics metrics,
+    ConsumeRefusals refusals,
     TimeProvider time,
     ILogger<ClickstreamConsumer> logger) : BackgroundService
 {
@@ -105,12 +106,18 @@ public sealed partial class ClickstreamConsumer(
                 catch (ConsumeException ex)
                 {
                     LogConsumeError(ex.Error.Code, ex.Error.Reason);
+                    if (ConsumeRefusals.IsRefusal(ex.Error.Code))
+                    {
+                        refusals.Refused(ex.Error);
+                    }
+
                     continue;
                 }
 
                 MeasureLag();
                 if (result is { IsPartitionEOF: false })
                 {
+                    refusals.Received();
                     if (batch.Count == 0)
                     {
                         batchStarted = Environment.TickCount64;
