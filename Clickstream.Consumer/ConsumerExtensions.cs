@@ -49,6 +49,11 @@ public static class ConsumerExtensions
                     // ~0.4 s), capping bench/consumer.sh at ~120k events/s; at 10 ms, ~250-330k. The queue's
                     // bound (memory) is unchanged, it is only re-checked sooner.
                     FetchQueueBackoffMs = 10,
+                    // The pre-fetched messages librdkafka keeps for the group's one queue: its 64 MiB default is
+                    // ~100,000 tracker hits, seconds of work at our pace and memory the aggregates need more;
+                    // 16 MiB (~23,000 hits) still outlasts a fetch round trip (bench/consumer.sh: RSS at 1,000,000
+                    // tracker events 523 → 420 MiB with the changes beside it, same rate).
+                    QueuedMaxMessagesKbytes = 16 * 1024,
                     // Marshal only the headers besides key and value: the topic name (a string per message)
                     // and the timestamp are not needed (one topic; hit time is in the line), and skipping them
                     // took a bare consumer from ~170k to ~330k messages/s here. Positions use Kafka:Topic.

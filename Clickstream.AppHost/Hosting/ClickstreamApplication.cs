@@ -71,6 +71,7 @@ public static class ClickstreamApplication
         // The reconciliation strip asks each stage what it counted (GET /stats).
         consumer.WithPixelStats(pixel, settings)
             .WithEnvironment("Reconciliation__ShipperUrl", shipper.GetEndpoint("http"))
-            .WithEnvironment("Checkpoints__Directory", settings.ConsumerStateDirectory);
+            .WithEnvironment("Checkpoints__Directory", settings.ConsumerStateDirectory)
+            .WithEnvironment("Lake__Directory", Path.Combine(settings.DataDirectory, "lake"));
     }
 }

@@ -12,6 +12,11 @@ public static class CheckpointExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<CheckpointMetrics>();
         builder.Services.AddSingleton<StateCheckpointer>();
+        builder.Services.AddOptions<Clickstream.Consumer.Lake.LakeOptions>().BindConfiguration(Clickstream.Consumer.Lake.LakeOptions.SectionName)
+            .Validate<Microsoft.Extensions.Options.IOptions<CheckpointOptions>>((lake, checkpoints) => !lake.Enabled || checkpoints.Value.Enabled,
+                "Lake:Directory needs Checkpoints:Directory: the lake's exactly-once rides on the checkpoints.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Clickstream.Consumer.Lake.EventLake>();
         return builder;
     }
 }

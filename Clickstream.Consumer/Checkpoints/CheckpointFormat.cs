@@ -7,11 +7,13 @@ namespace Clickstream.Consumer.Checkpoints;
 /// The frame around a checkpoint's payload: magic <c>CLKSTATE</c>, format version (int32), payload length
 /// (int64), the payload, then its XxHash64. A truncated, partial or altered file fails the length or the
 /// hash before anything is loaded from it. The version changes whenever the payload's layout does; an
-/// older consumer refuses a newer checkpoint instead of misreading it.
+/// older consumer refuses a newer checkpoint instead of misreading it, a newer one reads the older layouts.
+/// Version 2 added what was counted before the current topic began.
 /// </summary>
 public static class CheckpointFormat
 {
-    public const int Version = 1;
+    public const int Version = 2;
+    public const int OldestReadable = 1;
     public const string Prefix = "state-";
     public const string Suffix = ".ckpt";
     private static ReadOnlySpan<byte> Magic => "CLKSTATE"u8;
@@ -47,19 +49,22 @@ public static class CheckpointFormat
     }
 
     /// <summary>The payload, or null with the reason it cannot be trusted.</summary>
-    public static ReadOnlyMemory<byte>? Decode(byte[] bytes, out string? problem)
+    public static ReadOnlyMemory<byte>? Decode(byte[] bytes, out string? problem) => Decode(bytes, out problem, out _);
+
+    public static ReadOnlyMemory<byte>? Decode(byte[] bytes, out string? problem, out int version)
     {
         problem = null;
+        version = 0;
         if (bytes.Length < HeaderSize + 8 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
         {
             problem = "not a checkpoint (too short or wrong magic)";
             return null;
         }
 
-        var version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
-        if (version != Version)
+        version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
+        if (version is < OldestReadable or > Version)
         {
-            problem = $"format version {version}, this build reads {Version}";
+            problem = $"format version {version}, this build reads {OldestReadable} to {Version}";
             return null;
         }
 

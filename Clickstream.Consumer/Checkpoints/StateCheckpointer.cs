@@ -36,6 +36,7 @@ public sealed partial class StateCheckpointer(
     LiveStats stats,
     DeduplicationWindow seen,
     CheckpointMetrics metrics,
+    Lake.EventLake lake,
     ILogger<StateCheckpointer> logger)
 {
     private readonly CheckpointOptions _options = options.Value;
@@ -46,6 +47,7 @@ public sealed partial class StateCheckpointer(
     private long? _restoredSequence;
     private long _restoredPosition;
     private long _sequence;
+    private long _lastWritten;
     private bool _dirty;
     private long _due;
     private int _sizeHint = 1 << 16;
@@ -60,6 +62,14 @@ public sealed partial class StateCheckpointer(
 
     /// <summary>Events applied and duplicates dropped as the restored checkpoint had them (both 0 without one).</summary>
     public (long Events, long Duplicates) RestoredCounts { get; private set; }
+
+    /// <summary>
+    /// What was counted before the current topic began (a topic that started over keeps its history): the
+    /// pixel and shipper count only what this topic carries, so the reconciliation leaves this out.
+    /// </summary>
+    public (long Events, long Duplicates) TopicBase { get; private set; }
+
+    private bool _topicRestarted;
 
     /// <summary>Loads the newest sound checkpoint into the aggregates; false when there is none.</summary>
     public bool Restore()
@@ -76,7 +86,7 @@ public sealed partial class StateCheckpointer(
         {
             var bytes = _store.Read(name);
             string? problem = "gone while reading";
-            if (bytes is null || CheckpointFormat.Decode(bytes, out problem) is not { } payload)
+            if (bytes is null || CheckpointFormat.Decode(bytes, out problem, out var version) is not { } payload)
             {
                 metrics.CorruptFound();
                 LogCorrupt(name, problem ?? "unreadable");
@@ -85,7 +95,7 @@ public sealed partial class StateCheckpointer(
 
             var started = Stopwatch.GetTimestamp();
             using var reader = new BinaryReader(new MemoryStream(payload.ToArray(), writable: false), System.Text.Encoding.UTF8);
-            var offsets = Load(reader);
+            var offsets = Load(reader, version);
             lock (_gate)
             {
                 _restored = offsets;
@@ -96,12 +106,22 @@ public sealed partial class StateCheckpointer(
             }
 
             _restoredSequence = sequence;
+            if (lake.Enabled)
+            {
+                lake.Restored(sequence);
+            }
+
             var restored = stats.Snapshot();
             RestoredCounts = (restored.TotalEvents, restored.DuplicatesDropped);
             _restoredPosition = offsets.Values.Sum();
             _sizeHint = bytes.Length;
             LogRestored(name, bytes.Length, offsets.Count, _restoredPosition, stats.TotalEvents, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return true;
+        }
+
+        if (lake.Enabled)
+        {
+            lake.Restored(null);
         }
 
         LogNone(_store.Location);
@@ -130,6 +150,11 @@ public sealed partial class StateCheckpointer(
         {
             _next.Remove(partition);
             _dirty = true;
+            if (!_topicRestarted)
+            {
+                _topicRestarted = true;
+                TopicBase = RestoredCounts;
+            }
         }
     }
 
@@ -153,17 +178,31 @@ public sealed partial class StateCheckpointer(
             return;
         }
 
+        bool dirty;
         lock (_gate)
         {
-            if (!_dirty)
-            {
-                return;
-            }
+            dirty = _dirty;
         }
 
         _due = Environment.TickCount64 + (long)_options.Interval.TotalMilliseconds;
-        var (sequence, bytes) = Capture();
-        _writing = Task.Run(() => Store(sequence, bytes));
+        if (!dirty && lake.Enabled && _lastWritten > 0)
+        {
+            // Idle. The lake publishes only parts that a later checkpoint succeeds, so the newest parts get
+            // one more (unchanged) checkpoint; otherwise hours that came due are published.
+            if (lake.LastPartSequence != _lastWritten)
+            {
+                var committed = _lastWritten;
+                _writing = Task.Run(() => Publish(committed));
+                return;
+            }
+        }
+        else if (!dirty)
+        {
+            return;
+        }
+
+        var (sequence, bytes, events) = Capture();
+        _writing = Task.Run(() => Store(sequence, bytes, events));
     }
 
     /// <summary>Apply thread, stopping: waits for the write under way, then stores the last state.</summary>
@@ -183,15 +222,15 @@ public sealed partial class StateCheckpointer(
             }
         }
 
-        var (sequence, bytes) = Capture();
-        Store(sequence, bytes);
+        var (sequence, bytes, events) = Capture();
+        Store(sequence, bytes, events);
     }
 
     public CheckpointStatus Status() => new(
         Enabled, _store?.Location, _restoredSequence, _restoredPosition, Position,
         metrics.Written, metrics.Failed, metrics.Corrupt, metrics.RestartedPartitions, metrics.LastBytes, metrics.LastCaptureMs, metrics.LastWriteMs);
 
-    private (long Sequence, byte[] Bytes) Capture()
+    private (long Sequence, byte[] Bytes, List<Lake.LakeEvent>? Events) Capture()
     {
         var started = Stopwatch.GetTimestamp();
         Dictionary<int, long> offsets;
@@ -205,14 +244,20 @@ public sealed partial class StateCheckpointer(
         var bytes = CheckpointFormat.Encode(writer => Save(writer, sequence, offsets), _sizeHint);
         _sizeHint = bytes.Length;
         metrics.Captured(bytes.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return (sequence, bytes);
+        return (sequence, bytes, lake.Enabled ? lake.Seal() : null);
     }
 
-    private void Store(long sequence, byte[] bytes)
+    private void Store(long sequence, byte[] bytes, List<Lake.LakeEvent>? events)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
+            // The lake's part first: a part is kept only when a checkpoint at or after it is (see EventLake).
+            if (events is not null)
+            {
+                lake.WriteParts(sequence, events);
+            }
+
             _store!.Write(CheckpointFormat.NameOf(sequence), bytes);
             metrics.WrittenIn(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             foreach (var old in _store.List().Select(n => (Name: n, Sequence: CheckpointFormat.SequenceOf(n)))
@@ -220,6 +265,9 @@ public sealed partial class StateCheckpointer(
             {
                 _store.Delete(old.Name);
             }
+
+            _lastWritten = sequence;
+            Publish(sequence);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -235,6 +283,24 @@ public sealed partial class StateCheckpointer(
         }
     }
 
+    private void Publish(long committed)
+    {
+        if (!lake.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            lake.PublishDue(committed);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The parts stay; the next interval tries again.
+            LogWriteFailed(ex, lake.Root);
+        }
+    }
+
     /// <summary>The payload: topic, offsets, the redelivery window, then the aggregates.</summary>
     private void Save(BinaryWriter writer, long sequence, Dictionary<int, long> offsets)
     {
@@ -247,11 +313,13 @@ public sealed partial class StateCheckpointer(
             writer.Write(next);
         }
 
+        writer.Write(TopicBase.Events);
+        writer.Write(TopicBase.Duplicates);
         seen.Save(writer);
         stats.Save(writer);
     }
 
-    private Dictionary<int, long> Load(BinaryReader reader)
+    private Dictionary<int, long> Load(BinaryReader reader, int version)
     {
         reader.ReadInt64(); // sequence, also in the name
         var topic = reader.ReadString();
@@ -260,6 +328,11 @@ public sealed partial class StateCheckpointer(
         for (var i = 0; i < count; i++)
         {
             offsets[reader.ReadInt32()] = reader.ReadInt64();
+        }
+
+        if (version >= 2)
+        {
+            TopicBase = (reader.ReadInt64(), reader.ReadInt64());
         }
 
         seen.Load(reader);

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Clickstream.Consumer.Consuming;
 
 /// <summary>
-/// The consume loop: at-least-once (an offset is stored only after its event was applied; the client
+/// The consumer: at-least-once (an offset is stored only after its event was applied; the client
 /// commits stored offsets), duplicates dropped by the shipper's event id, malformed messages counted
 /// and skipped, gaps in offsets (the broker dropped data we had not read) counted as lost, each apply
 /// traced as a child of the shipper's span, and per-partition lag measured once a second. Two threads:
@@ -29,6 +29,7 @@ public sealed partial class ClickstreamConsumer(
     PendingOffsets pending,
     DeduplicationWindow seen,
     StateCheckpointer checkpoints,
+    Lake.EventLake lake,
     ConsumerMetrics metrics,
     ConsumeRefusals refusals,
     TimeProvider time,
@@ -67,6 +68,11 @@ public sealed partial class ClickstreamConsumer(
     {
         // Before the first assignment, which seeks to the restored offsets; synchronous, so the API
         // never serves the empty state of a process that is about to load its history.
+        if (lake.Enabled)
+        {
+            stats.Sites.Observer = lake;
+        }
+
         checkpoints.Restore();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var applyThread = new Thread(() => ApplyLoop(stoppingToken)) { IsBackground = true, Name = "clickstream-apply" };
@@ -272,7 +278,8 @@ public sealed partial class ClickstreamConsumer(
     {
         using var activity = StartApplyActivity(result, position);
         CheckForGap(position);
-        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.EventId, out var id) == true && !seen.TryAdd(id))
+        byte[]? id = null;
+        if (result.Message.Headers?.TryGetLastBytes(KafkaHeaders.EventId, out id) == true && !seen.TryAdd(id))
         {
             stats.DuplicateDropped();
             metrics.Duplicate();
@@ -288,6 +295,11 @@ public sealed partial class ClickstreamConsumer(
             activity?.SetStatus(ActivityStatusCode.Error, "malformed");
             LogMalformed(result.Partition.Value, result.Offset.Value);
             return;
+        }
+
+        if (lake.Enabled)
+        {
+            lake.At(result.Partition.Value, result.Offset.Value, id is null ? null : System.Text.Encoding.ASCII.GetString(id));
         }
 
         stats.Apply(click);

@@ -46,9 +46,9 @@ public sealed partial class PipelineReconciler(
         var maxAge = options.Value.PollInterval * 3 + options.Value.Timeout;
         var pixel = _pixel is { } p && now - p.At < maxAge ? p.Counts : null;
         var shipper = _shipper is { } s && now - s.At < maxAge ? s.Counts : null;
-        // The other stages count since their process started; so does this one: what a checkpoint brought
-        // back was applied by an earlier process (and reconciled then).
-        var (restoredEvents, restoredDuplicates) = checkpoints.RestoredCounts;
+        // The other stages count what the current topic carries; what was counted before it began (history a
+        // checkpoint kept across a topic that started over) is left out.
+        var (restoredEvents, restoredDuplicates) = checkpoints.TopicBase;
         return PipelineReport.Evaluate(pixel, shipper, snapshot.TotalEvents - restoredEvents, snapshot.DuplicatesDropped - restoredDuplicates, now);
     }
 

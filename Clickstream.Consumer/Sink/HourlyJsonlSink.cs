@@ -9,7 +9,7 @@ namespace Clickstream.Consumer.Sink;
 /// Optional batch-analytics sink (the seed's blob dump): every applied event's line is appended to
 /// <c>yyyy/MM/dd/HH.jsonl</c> (UTC hour of applying) under <see cref="ConsumerOptions.SinkDirectory"/>;
 /// when the hour changes the closed file is gzipped to <c>HH.jsonl.gz</c>. Lines reach the file through
-/// a bounded channel that blocks the consume loop when full; the file is flushed once a second, so a
+/// a bounded channel that blocks the apply thread when full; the file is flushed once a second, so a
 /// crash may lose up to a second of sink lines (the aggregates are unaffected).
 /// </summary>
 public sealed partial class HourlyJsonlSink(IOptions<ConsumerOptions> options, TimeProvider time, ILogger<HourlyJsonlSink> logger)
@@ -22,7 +22,7 @@ public sealed partial class HourlyJsonlSink(IOptions<ConsumerOptions> options, T
 
     public bool Enabled => !string.IsNullOrWhiteSpace(options.Value.SinkDirectory);
 
-    /// <summary>Called from the consume loop; waits when the writer is behind.</summary>
+    /// <summary>Called from the apply thread; waits when the writer is behind.</summary>
     public void Write(byte[] line, CancellationToken cancellationToken)
     {
         if (Enabled && !_lines.Writer.TryWrite(line))

@@ -37,7 +37,7 @@ public sealed record StatsSnapshot(
 /// <summary>
 /// Live aggregates over applied events, pure and driven by a <see cref="TimeProvider"/>. Time windows
 /// use the hit's own time (so a replay after a restart lands in the right minutes), falling back to
-/// the time of applying when a line has none. Writes come from the consume loop, reads from HTTP
+/// the time of applying when a line has none. Writes come from the apply thread, reads from HTTP
 /// requests; one lock keeps them consistent and is cheap next to the work per event.
 /// </summary>
 public sealed partial class LiveStats(TimeProvider time, IMeterFactory? meters = null)
@@ -116,10 +116,20 @@ public sealed partial class LiveStats(TimeProvider time, IMeterFactory? meters =
 
             if (Present(e.Path) is { } path)
             {
-                _paths.Add(path);
-                foreach (var parameter in Cached(_parameters, path, p => QueryParameters(p).ToArray()))
+                var query = path.IndexOf('?', StringComparison.Ordinal);
+                if (query >= 0 && IsTrackerHit(path.AsSpan(query + 1)))
                 {
-                    _queryParameters.Add(parameter);
+                    // A tracker's query is one page's data with ids and times unique to the hit, analysed per
+                    // site (Sites); ranked here it would only be endless distinct rows (and work per hit).
+                    _paths.Add(Endpoint(path, query));
+                }
+                else
+                {
+                    _paths.Add(path);
+                    foreach (var parameter in Cached(_parameters, path, p => QueryParameters(p).ToArray()))
+                    {
+                        _queryParameters.Add(parameter);
+                    }
                 }
             }
 
@@ -194,6 +204,26 @@ public sealed partial class LiveStats(TimeProvider time, IMeterFactory? meters =
 
         return value;
     }
+
+    /// <summary>A hit of a tracker: its query names the event (<c>e=</c>).</summary>
+    internal static bool IsTrackerHit(ReadOnlySpan<char> query) =>
+        query.StartsWith(EventParameter, StringComparison.Ordinal) || query.Contains(AndEventParameter, StringComparison.Ordinal);
+
+    private static readonly string EventParameter = TrackerProtocol.Event + "=";
+    private static readonly string AndEventParameter = "&" + EventParameter;
+
+    /// <summary>The path without its query; the same string as last time when it is the same endpoint (always, for a pixel).</summary>
+    private string Endpoint(string path, int query)
+    {
+        if (_lastEndpoint is not { } last || !path.AsSpan(0, query).SequenceEqual(last))
+        {
+            _lastEndpoint = last = path[..query];
+        }
+
+        return last;
+    }
+
+    private string? _lastEndpoint;
 
     private static string? Present(string? value) => string.IsNullOrEmpty(value) || value == "-" ? null : value;
 

@@ -18,6 +18,14 @@ public sealed class AnalyticsEventReader(int maxCached = 10_000)
     private readonly Dictionary<string, PageUrl?> _referrers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NamedSource?> _named = new(StringComparer.Ordinal);
 
+    // Decoded parameter values by their raw text: most repeat (site, page URL, title, screen, language), so a
+    // hit's parameters cost a lookup on the query's own span instead of a decode and a string each.
+    private readonly Dictionary<string, Decoded>.AlternateLookup<ReadOnlySpan<char>> _decoded =
+        new Dictionary<string, Decoded>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>A decoded (and cut) value, and whether its percent-encoding was sound.</summary>
+    private readonly record struct Decoded(string? Value, bool Valid);
+
     /// <summary>A page URL parsed once: its parts and the campaign its query carries.</summary>
     private sealed record PageInfo(PageUrl Url, Campaign Campaign, EventProblems Problems);
 
@@ -50,7 +58,7 @@ public sealed class AnalyticsEventReader(int maxCached = 10_000)
                 continue;
             }
 
-            p.Set(pair[..eq], pair[(eq + 1)..]);
+            p.Set(pair[..eq], pair[(eq + 1)..], this);
         }
 
         var ua = Present(agent) is { } a ? Cached(_agents, a, UserAgentParser.Parse) : UnknownAgent;
@@ -340,6 +348,35 @@ public sealed class AnalyticsEventReader(int maxCached = 10_000)
 
     private static string Cut(string value) => value.Length > TrackerProtocol.MaxValueLength ? value[..TrackerProtocol.MaxValueLength] : value;
 
+    /// <summary>A repeating parameter's value, decoded and cut, from the cache when it was seen before (bounded like the others).</summary>
+    private string? Text(ReadOnlySpan<char> raw, ref EventProblems problems)
+    {
+        if (raw.IsEmpty)
+        {
+            return null;
+        }
+
+        if (!_decoded.TryGetValue(raw, out var decoded))
+        {
+            var valid = UrlEncoding.TryDecode(raw, out var value);
+            decoded = new Decoded(value.Length == 0 ? null : Cut(value), valid);
+            if (_decoded.Dictionary.Count < maxCached && raw.Length <= MaxCachedRawLength)
+            {
+                _decoded[raw] = decoded;
+            }
+        }
+
+        if (!decoded.Valid)
+        {
+            problems |= EventProblems.InvalidPercentEncoding;
+        }
+
+        return decoded.Value;
+    }
+
+    // Longer raw values (a page URL is cut at 512 chars once decoded) are decoded each time rather than kept.
+    private const int MaxCachedRawLength = 3 * TrackerProtocol.MaxValueLength;
+
     private T Cached<T>(Dictionary<string, T> cache, string key, Func<string, T> parse)
     {
         if (!cache.TryGetValue(key, out var value))
@@ -368,28 +405,29 @@ public sealed class AnalyticsEventReader(int maxCached = 10_000)
         public bool Wd, SelfDescribingTooLarge;
         public EventProblems Problems;
 
-        public void Set(ReadOnlySpan<char> key, ReadOnlySpan<char> raw)
+        /// <param name="reader">Its cache of decoded values serves the parameters that repeat across hits.</param>
+        public void Set(ReadOnlySpan<char> key, ReadOnlySpan<char> raw, AnalyticsEventReader reader)
         {
             switch (key)
             {
-                case TrackerProtocol.Event: E = Text(raw); break;
+                case TrackerProtocol.Event: E = reader.Text(raw, ref Problems); break;
                 case TrackerProtocol.EventId: Eid = Text(raw); break;
-                case TrackerProtocol.AppId: Aid = Text(raw); break;
-                case TrackerProtocol.Platform: P = Text(raw); break;
-                case TrackerProtocol.TrackerVersion: Tv = Text(raw); break;
-                case TrackerProtocol.Url: Url = Text(raw); break;
-                case TrackerProtocol.Referrer: Refr = Text(raw); break;
-                case TrackerProtocol.PageTitle: Page = Text(raw); break;
+                case TrackerProtocol.AppId: Aid = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.Platform: P = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.TrackerVersion: Tv = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.Url: Url = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.Referrer: Refr = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.PageTitle: Page = reader.Text(raw, ref Problems); break;
                 case TrackerProtocol.DomainUserId: Duid = Text(raw); break;
                 case TrackerProtocol.SessionId: Sid = Text(raw); break;
-                case TrackerProtocol.TimeZone: Tz = Text(raw); break;
-                case TrackerProtocol.Language: Lang = Text(raw); break;
-                case TrackerProtocol.Resolution: Res = Text(raw); break;
-                case TrackerProtocol.Viewport: Vp = Text(raw); break;
-                case TrackerProtocol.StructCategory: SeCategory = Text(raw); break;
-                case TrackerProtocol.StructAction: SeAction = Text(raw); break;
-                case TrackerProtocol.StructLabel: SeLabel = Text(raw); break;
-                case TrackerProtocol.StructProperty: SeProperty = Text(raw); break;
+                case TrackerProtocol.TimeZone: Tz = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.Language: Lang = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.Resolution: Res = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.Viewport: Vp = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.StructCategory: SeCategory = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.StructAction: SeAction = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.StructLabel: SeLabel = reader.Text(raw, ref Problems); break;
+                case TrackerProtocol.StructProperty: SeProperty = reader.Text(raw, ref Problems); break;
                 case TrackerProtocol.SelfDescribing or TrackerProtocol.SelfDescribingBase64:
                     // Measured before decoding: a huge one is not worth the work.
                     if (raw.Length > TrackerProtocol.MaxSelfDescribingLength * 3)

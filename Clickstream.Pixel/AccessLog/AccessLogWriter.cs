@@ -45,7 +45,8 @@ public sealed partial class AccessLogWriter : BackgroundService
         _logger = logger;
         _queue = Channel.CreateBounded<PooledLine>(new BoundedChannelOptions(_options.BufferLines)
         {
-            // A hit must not wait for the disk: when the queue is full the line is counted and dropped.
+            // A hit must not wait for the disk: hits only TryWrite, which answers false at once on a full queue
+            // (Wait governs only WriteAsync, which no hit calls), and the line is then counted as dropped.
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });

@@ -29,6 +29,8 @@ public sealed class CheckpointFormatTests
 
         var newer = (byte[])bytes.Clone();
         newer[8] = CheckpointFormat.Version + 1;
+        Assert.NotNull(CheckpointFormat.Decode(bytes, out _, out var current));
+        Assert.Equal(CheckpointFormat.Version, current);
         Assert.Null(CheckpointFormat.Decode(newer, out var version));
         Assert.Contains("version", version, StringComparison.Ordinal);
 
@@ -96,7 +98,8 @@ public sealed class CheckpointFormatTests
 /// <summary>The consumer restarted on its checkpoints, in-process against the mock cluster.</summary>
 public sealed class CheckpointRestartTests
 {
-    private static IHost Start(string bootstrap, string? directory)
+    /// <summary>The consumer in-process with checkpoints every 200 ms in <paramref name="directory"/> (null: none), plus <paramref name="settings"/>.</summary>
+    internal static IHost Start(string bootstrap, string? directory, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -108,6 +111,7 @@ public sealed class CheckpointRestartTests
             ["Checkpoints:Directory"] = directory ?? "",
             ["Checkpoints:Interval"] = "00:00:00.200",
         });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddClickstreamConsumer();
         var host = builder.Build();
         host.Start();
@@ -148,9 +152,9 @@ public sealed class CheckpointRestartTests
         Assert.Equal(0, snapshot.DuplicatesDropped); // nothing below the checkpoint was read again
         Assert.Equal(visitors, snapshot.UniqueVisitors);
         Assert.Equal(0, status.Corrupt);
-        // The reconciliation strip counts what this process applied, as the pixel and shipper count since their start.
+        // Same topic: the reconciliation strip's applied is everything it carried.
         var report = second.Services.GetRequiredService<Reconciliation.PipelineReconciler>().Report();
-        Assert.Equal(300, report.Stages.Single(s => s.Name == "applied").Count);
+        Assert.Equal(800, report.Stages.Single(s => s.Name == "applied").Count);
         // Nothing more arrives: the total stays exact.
         Assert.False(await TestEnvironment.EventuallyAsync(() => second.Services.GetRequiredService<LiveStats>().TotalEvents != 800, TimeSpan.FromSeconds(2)));
         await StopAsync(second);
@@ -213,7 +217,12 @@ public sealed class CheckpointRestartTests
         Assert.Equal(0, snapshot.LostToOffsetResets);
         Assert.Equal(0, snapshot.DuplicatesDropped);
         Assert.True(status.RestartedPartitions > 0, $"{status}");
+        // The pixel and shipper count what the new topic carries; so does the strip's applied, across another restart.
+        Assert.Equal(40, second.Services.GetRequiredService<Reconciliation.PipelineReconciler>().Report().Stages.Single(s => s.Name == "applied").Count);
         await StopAsync(second);
+        var third = await RunUntil(fresh.BootstrapServers, directory.Path, 440);
+        Assert.Equal(40, third.Services.GetRequiredService<Reconciliation.PipelineReconciler>().Report().Stages.Single(s => s.Name == "applied").Count);
+        await StopAsync(third);
     }
 
     [Fact]

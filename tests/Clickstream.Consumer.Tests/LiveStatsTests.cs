@@ -115,6 +115,22 @@ public sealed class LiveStatsTests
     }
 
     [Fact]
+    public void A_trackers_hit_counts_as_its_endpoint_and_its_parameters_are_left_to_the_site_view()
+    {
+        var stats = new LiveStats(_time);
+        const string browser = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+        stats.Apply(Hit("/i?e=pv&eid=1&aid=shop&url=https%3A%2F%2Fshop.example%2Fa&page=A&param=kept", agent: browser));
+        stats.Apply(Hit("/i?tv=cs-1&e=pp&eid=2&aid=shop&et=500", agent: browser));
+        stats.Apply(Hit("/i.gif?e=pv&eid=3&aid=shop", agent: browser));
+        stats.Apply(Hit("/i?param=testing&exact=1"));
+
+        var s = stats.Snapshot();
+        Assert.Equal([new Ranked("/i", 2), new Ranked("/i.gif", 1), new Ranked("/i?param=testing&exact=1", 1)], s.TopPaths);
+        Assert.Equal([new Ranked("exact=1", 1), new Ranked("param=testing", 1)], s.TopQueryParameters);
+        Assert.Equal(2, stats.Sites.Snapshot("shop")!.Pageviews);
+    }
+
+    [Fact]
     public void Browsers_systems_devices_and_bot_share_come_from_the_user_agent()
     {
         var stats = new LiveStats(_time);

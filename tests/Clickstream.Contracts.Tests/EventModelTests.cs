@@ -176,6 +176,23 @@ public sealed class EventModelTests
     }
 
     [Fact]
+    public void A_reader_decodes_repeated_values_alike_each_time()
+    {
+        // The reader keeps decoded values by their raw text: the second hit must read exactly as the first.
+        var reader = new AnalyticsEventReader();
+        var query = $"/i?e=pv&aid=shop&page=50%25+off%zz&url={Q("https://shop.example.com/sale?utm_campaign=spring")}&eid=";
+        for (var i = 0; i < 3; i++)
+        {
+            var e = reader.Read(query + i, null, Chrome);
+            Assert.Equal(("shop", "50%25+off%zz", "/sale", "spring", i.ToString(System.Globalization.CultureInfo.InvariantCulture), EventProblems.InvalidPercentEncoding),
+                (e.Site, e.PageTitle, e.PagePath, e.Campaign, e.EventId, e.Problems));
+        }
+
+        var fine = reader.Read("/i?e=pv&aid=shop&page=50%25+off", null, Chrome);
+        Assert.Equal(("50% off", EventProblems.None), (fine.PageTitle, fine.Problems));
+    }
+
+    [Fact]
     public void Control_characters_in_aid_fall_back_to_the_page_host()
     {
         var e = Read($"e=pv&aid=a%0Ab&url={Q("https://shop.example.com/")}");

@@ -148,7 +148,7 @@ public sealed class ShipperCorpusTests() : ShipperTestBed("clickstream-shipper-c
         Assert.Null(Assert.Single(records, r => r.Value == lines[2]).TraceParent);
     }
 
-    /// <summary>The pixel's line since issue 7: milliseconds in <c>time</c> and a 12th field <c>traceparent</c>.</summary>
+    /// <summary>The pixel's line with tracing: milliseconds in <c>time</c> and a 12th field <c>traceparent</c>.</summary>
     private static string Pixel(int i, string traceParent) =>
         ShipperComponentTests.Line(i).Replace("10:00:00+00:00", "10:00:00.123+00:00", StringComparison.Ordinal).TrimEnd('}')
         + $",\"traceparent\":\"{traceParent}\"}}";

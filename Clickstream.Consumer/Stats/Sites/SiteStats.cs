@@ -63,7 +63,7 @@ public sealed partial class SiteStats
                 }
             }
 
-            if (e.EventId is { } eid && !_eventIds.TryAdd(Encoding.UTF8.GetBytes(e.Site + "\n" + eid)))
+            if (e.EventId is { } eid && !_eventIds.TryAdd(SiteEventId(e.Site, eid)))
             {
                 _duplicateEventIds++;
                 return;
@@ -74,6 +74,7 @@ public sealed partial class SiteStats
             {
                 site.Bot();
                 _all.Bot();
+                Observer?.Applied(line, e, null, null, at);
                 return;
             }
 
@@ -83,6 +84,7 @@ public sealed partial class SiteStats
             site.Apply(e, visitor, step, at, now);
             // All sites: one person on two sites is one visitor, so the visitor hash is used as is.
             _all.Apply(e, visitor, step, at, now);
+            Observer?.Applied(line, e, visitor, step, at);
         }
     }
 
@@ -121,6 +123,26 @@ public sealed partial class SiteStats
             return new Dictionary<string, long>(_problems, StringComparer.Ordinal);
         }
     }
+
+    /// <summary>
+    /// <c>site \n eid</c> in UTF-8 (what the window hashes, and what checkpoints hold the hashes of), written into a
+    /// buffer reused per call instead of two new strings and an array per event; the caller holds the lock.
+    /// </summary>
+    private ReadOnlySpan<byte> SiteEventId(string site, string eid)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(site.Length + eid.Length + 1);
+        if (_eventIdBytes.Length < max)
+        {
+            _eventIdBytes = new byte[max];
+        }
+
+        var n = Encoding.UTF8.GetBytes(site, _eventIdBytes);
+        _eventIdBytes[n++] = (byte)'\n';
+        n += Encoding.UTF8.GetBytes(eid, _eventIdBytes.AsSpan(n));
+        return _eventIdBytes.AsSpan(0, n);
+    }
+
+    private byte[] _eventIdBytes = new byte[256];
 
     private SiteAggregate Site(string name)
     {
