@@ -23,6 +23,7 @@ public sealed class ShipperMetrics
     private readonly ReadableCounter _skipped;
     private readonly ReadableCounter _truncated;
     private readonly ReadableCounter _grewAgain;
+    private readonly ReadableCounter _checkpointsSetAside;
     private readonly Histogram<double> _deliveryLatency;
     private readonly LatencyHistogram _latency = new();
 
@@ -39,6 +40,8 @@ public sealed class ShipperMetrics
         _truncated = new ReadableCounter(meter, "shipper.files.truncated", "{file}", "Files that shrank below their checkpoint (copytruncate).");
         _grewAgain = new ReadableCounter(meter, "shipper.files.grew_again", "{file}",
             "Rotated files that grew after they were parked, because their writer did not reopen its log; read again from their checkpoint.");
+        _checkpointsSetAside = new ReadableCounter(meter, "shipper.checkpoints.set_aside", "{file}",
+            "Checkpoint files found corrupt or unreadable at start-up, moved aside; their files were read again from the start.");
         _deliveryLatency = meter.CreateHistogram<double>("shipper.delivery.duration", "ms", "From send to the broker's acknowledgement.");
         meter.CreateObservableGauge("shipper.backlog.bytes", () => Backlog?.Invoke() ?? [], "By", "Bytes of each file not yet acknowledged.");
         meter.CreateObservableGauge("shipper.lines.in_flight", () => InFlight?.Invoke() ?? 0, "{line}", "Lines sent and not yet acknowledged.");
@@ -68,6 +71,8 @@ public sealed class ShipperMetrics
 
     public long GrewAgainTotal => _grewAgain.Total;
 
+    public long CheckpointsSetAsideTotal => _checkpointsSetAside.Total;
+
     /// <summary>Delivery latency quantile since start, in milliseconds.</summary>
     public double AcknowledgementLatencyMs(double quantile) => _latency.Quantile(quantile);
 
@@ -94,4 +99,6 @@ public sealed class ShipperMetrics
     public void Truncated() => _truncated.Add();
 
     public void GrewAgain() => _grewAgain.Add();
+
+    public void CheckpointsSetAside() => _checkpointsSetAside.Add();
 }

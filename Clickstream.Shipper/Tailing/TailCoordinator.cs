@@ -38,6 +38,8 @@ public sealed partial class TailCoordinator : BackgroundService
     // Tails read until this is cancelled: at once on stop, or after the drain with DrainOnStop.
     private readonly CancellationTokenSource _reading = new();
     private bool _draining;
+    // The checkpoint file was unreadable: every file found at start-up is read from its start, whatever StartAt says.
+    private bool _checkpointsLost;
 
     public TailCoordinator(IOptions<ShipperOptions> options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics,
         TimeProvider time, ILoggerFactory loggers)
@@ -108,7 +110,15 @@ public sealed partial class TailCoordinator : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        foreach (var (identity, checkpoint) in _store.Load())
+        var saved = _store.LoadOrSetAside(_time);
+        if (saved.WasUnreadable)
+        {
+            _checkpointsLost = true;
+            _metrics.CheckpointsSetAside();
+            LogCheckpointsSetAside(_store.FilePath, saved.Problem!, saved.SetAsidePath ?? "(could not be moved)");
+        }
+
+        foreach (var (identity, checkpoint) in saved.Checkpoints)
         {
             _resume[identity] = checkpoint;
         }
@@ -421,7 +431,7 @@ public sealed partial class TailCoordinator : BackgroundService
         else
         {
             // Files that appear while running (rotation) are always read from the start.
-            offset = firstScan && _options.StartAt == StartPosition.Tail ? length : 0;
+            offset = firstScan && _options.StartAt == StartPosition.Tail && !_checkpointsLost ? length : 0;
         }
 
         var tail = new FileTail(path, handle, actual, generation, offset, _options, _sender, _deadLetters, _metrics, _time,
@@ -550,6 +560,10 @@ public sealed partial class TailCoordinator : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Path} is deleted and no process writes it any more: closed at {Offset}")]
     private partial void LogClosed(string path, long offset);
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "{CheckpointPath} is corrupt or unreadable ({Problem}); moved aside to {SetAsidePath}, every file is read from its start (duplicates, never loss)")]
+    private partial void LogCheckpointsSetAside(string checkpointPath, string problem, string setAsidePath);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoints could not be saved: {Reason}")]
     private partial void LogCheckpointFailed(string reason);

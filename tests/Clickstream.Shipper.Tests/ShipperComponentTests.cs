@@ -80,6 +80,34 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
         Assert.Equal(new FileInfo(log).Length, shipper.Tails.Checkpoints.Single().Offset);
     }
 
+    [Fact]
+    public async Task A_corrupt_checkpoint_file_is_moved_aside_counted_and_every_file_is_read_from_its_start()
+    {
+        var log = Path.Combine(Logs, "access.log");
+        await File.WriteAllLinesAsync(log, Enumerable.Range(0, 300).Select(Line));
+        Directory.CreateDirectory(State);
+        var checkpoints = Path.Combine(State, "checkpoints.json");
+        await File.WriteAllTextAsync(checkpoints, "{\"version\":1,\"files\":[{\"device\":1,\u0000 garbage");
+
+        // StartAt=Tail would skip a never-seen file's lines: with the checkpoints lost, start-up reads from the start anyway.
+        await using var shipper = NewShipper(new Dictionary<string, string?> { ["Shipper:StartAt"] = "Tail" });
+        await shipper.StartAsync();
+
+        Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 300, Bounded),
+            $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 300");
+        Assert.Equal(1, shipper.Metrics.CheckpointsSetAsideTotal);
+        var aside = Assert.Single(Directory.GetFiles(State, "checkpoints.json.corrupt-*"));
+        Assert.Contains("garbage", await File.ReadAllTextAsync(aside));
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 300, Bounded);
+        Assert.Equal(Enumerable.Range(0, 300).Select(Line).Order(), records.Select(r => r.Value).Order());
+
+        // The next save writes a sound, versioned file in its place.
+        Assert.True(await TestEnvironment.EventuallyAsync(
+            () => File.Exists(checkpoints) && new CheckpointStore(State).Load().Values.SingleOrDefault()?.Offset == new FileInfo(log).Length, Bounded),
+            "no sound checkpoint at the end of the file was saved");
+        Assert.Equal(CheckpointStore.CurrentVersion, JsonDocument.Parse(await File.ReadAllTextAsync(checkpoints)).RootElement.GetProperty("version").GetInt32());
+    }
+
     private ShipperHost NewShipper(IDictionary<string, string?>? extra = null) =>
         new(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, extra);
 }
