@@ -78,6 +78,8 @@ public static class ConsumerExtensions
                 });
             });
 
+        builder.Services.AddSingleton<ConsumeRefusals>();
+        builder.Services.AddHealthChecks().AddCheck<ConsumeRefusals>("kafka-consume-refusals");
         builder.Services.AddHostedService<ClickstreamConsumer>();
         return builder;
     }

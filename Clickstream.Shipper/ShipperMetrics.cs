@@ -1,52 +1,43 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Clickstream.ServiceDefaults.Telemetry;
 using Clickstream.Shipper.Stats;
 
 namespace Clickstream.Shipper;
 
 /// <summary>
-/// The shipper's OpenTelemetry instruments (meter <c>Clickstream.Shipper</c>), plus totals since start
-/// for <c>GET /stats</c> and the tests. Every count is one <see cref="Interlocked"/> add and one
-/// instrument add: cheap enough for the per-line path.
+/// The shipper's OpenTelemetry instruments (meter <c>Clickstream.Shipper</c>); each count is a
+/// <see cref="ReadableCounter"/>, read back as the totals since start for <c>GET /stats</c> and the tests.
 /// </summary>
 public sealed class ShipperMetrics
 {
     public const string MeterName = "Clickstream.Shipper";
     public static readonly ActivitySource ActivitySource = new(MeterName);
 
-    private readonly Counter<long> _read;
-    private readonly Counter<long> _sent;
-    private readonly Counter<long> _acknowledged;
-    private readonly Counter<long> _retried;
-    private readonly Counter<long> _deadLettered;
-    private readonly Counter<long> _repaired;
-    private readonly Counter<long> _skipped;
-    private readonly Counter<long> _truncated;
-    private readonly Counter<long> _grewAgain;
+    private readonly ReadableCounter _read;
+    private readonly ReadableCounter _sent;
+    private readonly ReadableCounter _acknowledged;
+    private readonly ReadableCounter _retried;
+    private readonly ReadableCounter _deadLettered;
+    private readonly ReadableCounter _repaired;
+    private readonly ReadableCounter _skipped;
+    private readonly ReadableCounter _truncated;
+    private readonly ReadableCounter _grewAgain;
     private readonly Histogram<double> _deliveryLatency;
     private readonly LatencyHistogram _latency = new();
-    private long _readTotal;
-    private long _sentTotal;
-    private long _acknowledgedTotal;
-    private long _retriedTotal;
-    private long _deadLetteredTotal;
-    private long _repairedTotal;
-    private long _skippedTotal;
-    private long _truncatedTotal;
-    private long _grewAgainTotal;
 
     public ShipperMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        _read = meter.CreateCounter<long>("shipper.lines.read", "{line}", "Complete lines read from the logs.");
-        _sent = meter.CreateCounter<long>("shipper.lines.sent", "{line}", "Lines handed to the Kafka producer (retries included).");
-        _acknowledged = meter.CreateCounter<long>("shipper.lines.acknowledged", "{line}", "Lines the broker acknowledged.");
-        _retried = meter.CreateCounter<long>("shipper.lines.retried", "{line}", "Deliveries that failed and were sent again.");
-        _deadLettered = meter.CreateCounter<long>("shipper.lines.dead_lettered", "{line}", "Lines written to the dead-letter file, by reason.");
-        _repaired = meter.CreateCounter<long>("shipper.lines.repaired", "{line}", "Lines whose invalid UTF-8 was replaced by U+FFFD.");
-        _skipped = meter.CreateCounter<long>("shipper.lines.skipped", "{line}", "Empty lines, not hits.");
-        _truncated = meter.CreateCounter<long>("shipper.files.truncated", "{file}", "Files that shrank below their checkpoint (copytruncate).");
-        _grewAgain = meter.CreateCounter<long>("shipper.files.grew_again", "{file}",
+        _read = new ReadableCounter(meter, "shipper.lines.read", "{line}", "Complete lines read from the logs.");
+        _sent = new ReadableCounter(meter, "shipper.lines.sent", "{line}", "Lines handed to the Kafka producer (retries included).");
+        _acknowledged = new ReadableCounter(meter, "shipper.lines.acknowledged", "{line}", "Lines the broker acknowledged.");
+        _retried = new ReadableCounter(meter, "shipper.lines.retried", "{line}", "Deliveries that failed and were sent again.");
+        _deadLettered = new ReadableCounter(meter, "shipper.lines.dead_lettered", "{line}", "Lines written to the dead-letter file, by reason.");
+        _repaired = new ReadableCounter(meter, "shipper.lines.repaired", "{line}", "Lines whose invalid UTF-8 was replaced by U+FFFD.");
+        _skipped = new ReadableCounter(meter, "shipper.lines.skipped", "{line}", "Empty lines, not hits.");
+        _truncated = new ReadableCounter(meter, "shipper.files.truncated", "{file}", "Files that shrank below their checkpoint (copytruncate).");
+        _grewAgain = new ReadableCounter(meter, "shipper.files.grew_again", "{file}",
             "Rotated files that grew after they were parked, because their writer did not reopen its log; read again from their checkpoint.");
         _deliveryLatency = meter.CreateHistogram<double>("shipper.delivery.duration", "ms", "From send to the broker's acknowledgement.");
         meter.CreateObservableGauge("shipper.backlog.bytes", () => Backlog?.Invoke() ?? [], "By", "Bytes of each file not yet acknowledged.");
@@ -59,81 +50,48 @@ public sealed class ShipperMetrics
     /// <summary>Set by the sender: lines sent and not yet acknowledged.</summary>
     public Func<int>? InFlight { get; set; }
 
-    public long ReadTotal => Interlocked.Read(ref _readTotal);
+    public long ReadTotal => _read.Total;
 
-    public long SentTotal => Interlocked.Read(ref _sentTotal);
+    public long SentTotal => _sent.Total;
 
-    public long AcknowledgedTotal => Interlocked.Read(ref _acknowledgedTotal);
+    public long AcknowledgedTotal => _acknowledged.Total;
 
-    public long RetriedTotal => Interlocked.Read(ref _retriedTotal);
+    public long RetriedTotal => _retried.Total;
 
-    public long DeadLetteredTotal => Interlocked.Read(ref _deadLetteredTotal);
+    public long DeadLetteredTotal => _deadLettered.Total;
 
-    public long RepairedTotal => Interlocked.Read(ref _repairedTotal);
+    public long RepairedTotal => _repaired.Total;
 
-    public long SkippedTotal => Interlocked.Read(ref _skippedTotal);
+    public long SkippedTotal => _skipped.Total;
 
-    public long TruncatedTotal => Interlocked.Read(ref _truncatedTotal);
+    public long TruncatedTotal => _truncated.Total;
 
-    public long GrewAgainTotal => Interlocked.Read(ref _grewAgainTotal);
+    public long GrewAgainTotal => _grewAgain.Total;
 
     /// <summary>Delivery latency quantile since start, in milliseconds.</summary>
     public double AcknowledgementLatencyMs(double quantile) => _latency.Quantile(quantile);
 
-    public void Read()
-    {
-        Interlocked.Increment(ref _readTotal);
-        _read.Add(1);
-    }
+    public void Read() => _read.Add();
 
-    public void Sent()
-    {
-        Interlocked.Increment(ref _sentTotal);
-        _sent.Add(1);
-    }
+    public void Sent() => _sent.Add();
 
     public void Acknowledged(TimeSpan latency)
     {
-        Interlocked.Increment(ref _acknowledgedTotal);
         _acknowledged.Add(1);
         var ms = latency.TotalMilliseconds;
         _latency.Record(ms);
         _deliveryLatency.Record(ms);
     }
 
-    public void Retried()
-    {
-        Interlocked.Increment(ref _retriedTotal);
-        _retried.Add(1);
-    }
+    public void Retried() => _retried.Add();
 
-    public void DeadLettered(string reason)
-    {
-        Interlocked.Increment(ref _deadLetteredTotal);
-        _deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
-    }
+    public void DeadLettered(string reason) => _deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void Repaired()
-    {
-        Interlocked.Increment(ref _repairedTotal);
-        _repaired.Add(1);
-    }
+    public void Repaired() => _repaired.Add();
 
-    public void Skipped()
-    {
-        Interlocked.Increment(ref _skippedTotal);
-        _skipped.Add(1);
-    }
+    public void Skipped() => _skipped.Add();
 
-    public void Truncated()
-    {
-        Interlocked.Increment(ref _truncatedTotal);
-        _truncated.Add(1);
-    }
+    public void Truncated() => _truncated.Add();
 
-    public void GrewAgain()
-    {
-        Interlocked.Increment(ref _grewAgainTotal);
-        _grewAgain.Add(1);
-    }
+    public void GrewAgain() => _grewAgain.Add();
 }

@@ -31,6 +31,7 @@ public sealed partial class ClickstreamConsumer(
     StateCheckpointer checkpoints,
     Lake.EventLake lake,
     ConsumerMetrics metrics,
+    ConsumeRefusals refusals,
     TimeProvider time,
     ILogger<ClickstreamConsumer> logger) : BackgroundService
 {
@@ -111,12 +112,18 @@ public sealed partial class ClickstreamConsumer(
                 catch (ConsumeException ex)
                 {
                     LogConsumeError(ex.Error.Code, ex.Error.Reason);
+                    if (ConsumeRefusals.IsRefusal(ex.Error.Code))
+                    {
+                        refusals.Refused(ex.Error);
+                    }
+
                     continue;
                 }
 
                 MeasureLag();
                 if (result is { IsPartitionEOF: false })
                 {
+                    refusals.Received();
                     if (batch.Count == 0)
                     {
                         batchStarted = Environment.TickCount64;

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Clickstream.Contracts;
+using Clickstream.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Clickstream.Pixel.AccessLog;
@@ -26,17 +27,14 @@ public sealed partial class AccessLogWriter : BackgroundService
     private readonly AccessLogOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<AccessLogWriter> _logger;
-    private readonly Counter<long> _written;
-    private readonly Counter<long> _dropped;
-    private readonly Counter<long> _hits;
+    private readonly ReadableCounter _written;
+    private readonly ReadableCounter _dropped;
+    private readonly ReadableCounter _hits;
     private AppendOnlyFile? _file;
     private long _fileLength;
     private long _lastPathCheck;
     private int _reopenRequested;
     private long _unflushedLines;
-    private long _hitsServed;
-    private long _linesWritten;
-    private long _linesDropped;
 
     public AccessLogWriter(IOptions<AccessLogOptions> options, TimeProvider time, IMeterFactory meters, ILogger<AccessLogWriter> logger)
     {
@@ -51,9 +49,9 @@ public sealed partial class AccessLogWriter : BackgroundService
             SingleReader = true,
         });
         var meter = meters.Create(PixelTelemetry.MeterName);
-        _written = meter.CreateCounter<long>("pixel.log.lines.written", "{line}", "Access-log lines written to the file.");
-        _dropped = meter.CreateCounter<long>("pixel.log.lines.dropped", "{line}", "Hits answered but not logged (queue full or disk error).");
-        _hits = meter.CreateCounter<long>("pixel.hits.served", "{request}", "Requests answered and handed to the access log.");
+        _written = new ReadableCounter(meter, "pixel.log.lines.written", "{line}", "Access-log lines written to the file.");
+        _dropped = new ReadableCounter(meter, "pixel.log.lines.dropped", "{line}", "Hits answered but not logged (queue full or disk error).");
+        _hits = new ReadableCounter(meter, "pixel.hits.served", "{request}", "Requests answered and handed to the access log.");
         System.IO.Directory.CreateDirectory(_options.Directory);
         LivePath = Path.GetFullPath(Path.Combine(_options.Directory, _options.FileName));
         ClosedMarkerPath = Path.Combine(Path.GetDirectoryName(LivePath)!, Clickstream.Contracts.AccessLogFiles.WriterClosedMarker);
@@ -69,13 +67,12 @@ public sealed partial class AccessLogWriter : BackgroundService
     private TimeSpan BatchWait => _options.FlushInterval < TimeSpan.FromMilliseconds(100) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(10);
 
     /// <summary>Counters since start, for <c>GET /stats</c>: served = written + dropped + still queued.</summary>
-    public PixelStats Stats => new(Volatile.Read(ref _hitsServed), Volatile.Read(ref _linesWritten), Volatile.Read(ref _linesDropped));
+    public PixelStats Stats => new(_hits.Total, _written.Total, _dropped.Total);
 
     /// <summary>Formats the line straight into a pooled buffer and queues it; false (and counted) when the queue is full.</summary>
     public bool TryWrite(in AccessLogEntry entry)
     {
-        Interlocked.Increment(ref _hitsServed);
-        _hits.Add(1);
+        _hits.Add();
         var buffer = ArrayPool<byte>.Shared.Rent(entry.MaxLength);
         var length = entry.Format(buffer);
         if (_queue.Writer.TryWrite(new PooledLine(buffer, length)))
@@ -90,7 +87,6 @@ public sealed partial class AccessLogWriter : BackgroundService
 
     private void CountDropped(long lines, string reason)
     {
-        Interlocked.Add(ref _linesDropped, lines);
         _dropped.Add(lines, new KeyValuePair<string, object?>("reason", reason));
     }
 
@@ -235,7 +231,6 @@ public sealed partial class AccessLogWriter : BackgroundService
             _file?.Flush();
             if (_unflushedLines > 0)
             {
-                Interlocked.Add(ref _linesWritten, _unflushedLines);
                 _written.Add(_unflushedLines);
                 _unflushedLines = 0;
             }

@@ -254,6 +254,8 @@ public sealed class EventHubsLocalWrongKeyTests(EventHubsLocalWrongKeyFixture pi
             && l.Contains("Topic authorization failed", StringComparison.OrdinalIgnoreCase)), Bounded), "the shipper did not say its rule may not send");
         Assert.True(await TestEnvironment.EventuallyAsync(() => pipeline.Logs.Any(l => l.StartsWith("consumer: ", StringComparison.Ordinal)
             && l.Contains("TopicAuthorizationFailed", StringComparison.Ordinal)), Bounded), "the consumer did not say its rule may not listen");
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await pipeline.HealthAsync("consumer") == "Unhealthy", Bounded),
+            "the consumer stayed healthy while its rule could not listen");
         // Nothing acknowledged while lines wait: unhealthy after Shipper:StalledAfter (30 s).
         Assert.True(await TestEnvironment.EventuallyAsync(async () => await pipeline.HealthAsync("shipper") == "Unhealthy", Bounded, TimeSpan.FromSeconds(1)),
             "the shipper stayed healthy while its rule could not send");

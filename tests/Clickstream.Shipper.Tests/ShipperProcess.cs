@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Clickstream.Contracts;
-using Clickstream.Tests;
 
 namespace Clickstream.Shipper.Tests;
 
@@ -14,10 +13,10 @@ internal sealed class ShipperProcess : IAsyncDisposable
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Process _process;
     private readonly Queue<string> _output = new();
+    private int _port;
 
     public ShipperProcess(IDictionary<string, string> settings)
     {
-        Port = TestEnvironment.FreeTcpPort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(DllPath)!,
@@ -25,8 +24,10 @@ internal sealed class ShipperProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.ArgumentList.Add(DllPath);
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
+        // Port 0: Kestrel picks a free port and keeps it (no window in which another process takes it), and says which.
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         start.Environment["Logging__LogLevel__Clickstream.Shipper.Tailing.TailCoordinator"] = "Information";
         foreach (var (key, value) in settings)
         {
@@ -43,7 +44,8 @@ internal sealed class ShipperProcess : IAsyncDisposable
     /// <summary>The shipper's build output, next to the tests' (same configuration).</summary>
     public static string DllPath { get; } = Locate();
 
-    public int Port { get; }
+    /// <summary>Where it answers <c>/stats</c>, once Kestrel has said so ("Now listening on: …"); 0 before.</summary>
+    public int Port => Volatile.Read(ref _port);
 
     public bool HasExited => _process.HasExited;
 
@@ -61,6 +63,11 @@ internal sealed class ShipperProcess : IAsyncDisposable
 
     public async Task<ShipperStats?> StatsAsync()
     {
+        if (Port == 0)
+        {
+            return null;
+        }
+
         try
         {
             return await Http.GetFromJsonAsync<ShipperStats>($"http://127.0.0.1:{Port}{StageStats.Path}");
@@ -94,6 +101,13 @@ internal sealed class ShipperProcess : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        const string listening = "Now listening on: http://127.0.0.1:";
+        if (line.IndexOf(listening, StringComparison.Ordinal) is var at and >= 0
+            && int.TryParse(line.AsSpan(at + listening.Length).TrimEnd(), out var port))
+        {
+            Volatile.Write(ref _port, port);
         }
 
         lock (_output)
