@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need (kcat, nginx, chromium, logrotate, npm packages) when missing, then runs
+# The README's test command: installs what the tests need (kcat, nginx, chromium, logrotate, npm packages, azurite) when missing, then runs
 # every test in the solution. Extra arguments go to `dotnet test` (e.g. --filter).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +17,9 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# Azurite, the Azure Storage emulator: the checkpoint and lake tests on Blob Storage start it.
+command -v azurite-blob >/dev/null 2>&1 || npm install -g --no-audit --no-fund --loglevel=error azurite@3 >/dev/null
 
 # Snowplow's browser tracker for the browser tests, at the version package-lock.json pins.
 browser=tests/Clickstream.EndToEnd.Tests/browser

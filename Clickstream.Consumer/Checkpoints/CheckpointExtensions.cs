@@ -9,12 +9,13 @@ public static class CheckpointExtensions
         builder.Services.AddOptions<CheckpointOptions>().BindConfiguration(CheckpointOptions.SectionName)
             .Validate(o => o.Interval > TimeSpan.Zero, "Checkpoints:Interval must be positive.")
             .Validate(o => o.Keep >= 2, "Checkpoints:Keep must be at least 2 (the newest and one to fall back to).")
+            .Validate(o => !o.UsesBlob || !string.IsNullOrWhiteSpace(o.BlobContainer), "Checkpoints:BlobContainer must name a container.")
             .ValidateOnStart();
         builder.Services.AddSingleton<CheckpointMetrics>();
         builder.Services.AddSingleton<StateCheckpointer>();
         builder.Services.AddOptions<Clickstream.Consumer.Lake.LakeOptions>().BindConfiguration(Clickstream.Consumer.Lake.LakeOptions.SectionName)
             .Validate<Microsoft.Extensions.Options.IOptions<CheckpointOptions>>((lake, checkpoints) => !lake.Enabled || checkpoints.Value.Enabled,
-                "Lake:Directory needs Checkpoints:Directory: the lake's exactly-once rides on the checkpoints.")
+                "Lake:Directory needs checkpoints (Checkpoints:Directory or Blob*): the lake's exactly-once rides on them.")
             .ValidateOnStart();
         builder.Services.AddSingleton<Clickstream.Consumer.Lake.EventLake>();
         return builder;

@@ -17,5 +17,32 @@ public sealed class CheckpointOptions
     /// <summary>Checkpoints kept: the newest, and older ones to fall back to when the newest is unreadable.</summary>
     public int Keep { get; set; } = 3;
 
-    public bool Enabled => !string.IsNullOrWhiteSpace(Directory);
+    /// <summary>
+    /// Azure Blob Storage instead of the directory: a connection string (a secret: never logged), or the
+    /// account's blob endpoint (<c>https://ACCOUNT.blob.core.windows.net</c>) reached with Entra ID
+    /// (managed identity deployed, <c>az login</c> locally).
+    /// </summary>
+    public string? BlobConnectionString { get; set; }
+
+    public Uri? BlobServiceUri { get; set; }
+
+    public string BlobContainer { get; set; } = "clickstream-checkpoints";
+
+    public bool UsesBlob => !string.IsNullOrWhiteSpace(BlobConnectionString) || BlobServiceUri is not null;
+
+    public bool Enabled => UsesBlob || !string.IsNullOrWhiteSpace(Directory);
+
+    /// <summary>The store these options name; null when checkpoints are off.</summary>
+    public ICheckpointStore? CreateStore()
+    {
+        if (!UsesBlob)
+        {
+            return Enabled ? new DirectoryCheckpointStore(Directory!) : null;
+        }
+
+        var service = !string.IsNullOrWhiteSpace(BlobConnectionString)
+            ? new Azure.Storage.Blobs.BlobServiceClient(BlobConnectionString)
+            : new Azure.Storage.Blobs.BlobServiceClient(BlobServiceUri, new Azure.Identity.DefaultAzureCredential());
+        return new BlobCheckpointStore(service.GetBlobContainerClient(BlobContainer));
+    }
 }

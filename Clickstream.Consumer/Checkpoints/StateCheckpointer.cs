@@ -40,7 +40,7 @@ public sealed partial class StateCheckpointer(
     ILogger<StateCheckpointer> logger)
 {
     private readonly CheckpointOptions _options = options.Value;
-    private readonly ICheckpointStore? _store = options.Value.Enabled ? new DirectoryCheckpointStore(options.Value.Directory!) : null;
+    private readonly ICheckpointStore? _store = options.Value.CreateStore();
     private readonly Lock _gate = new();
     private readonly Dictionary<int, long> _next = [];
     private Dictionary<int, long>? _restored;
@@ -269,7 +269,7 @@ public sealed partial class StateCheckpointer(
             _lastWritten = sequence;
             Publish(sequence);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or Azure.RequestFailedException)
         {
             // The state is still in memory and the next capture tries again; a restart before then reads
             // from the previous checkpoint's offsets (more to read again, nothing counted twice).
