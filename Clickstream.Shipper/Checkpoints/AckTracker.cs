@@ -1,3 +1,5 @@
+using Clickstream.Shipper.Delivery;
+
 namespace Clickstream.Shipper.Checkpoints;
 
 /// <summary>
@@ -25,6 +27,9 @@ public sealed class AckTracker
     private int _count;
     private long _lastSent;
     private long _committed;
+    private long _delivered;
+    private long _rejected;
+    private long _dropped;
 
     /// <param name="released">Called (outside the lock) with the lines and bytes of the in-flight window that a commit frees.</param>
     public AckTracker(long committed, Action<int, long>? released = null)
@@ -36,6 +41,15 @@ public sealed class AckTracker
 
     /// <summary>Everything before this byte offset is acknowledged.</summary>
     public long Committed => Volatile.Read(ref _committed);
+
+    /// <summary>Lines finalized as <see cref="DeliveryOutcome.Delivered"/> (the broker acknowledged them).</summary>
+    public long DeliveredCount => Interlocked.Read(ref _delivered);
+
+    /// <summary>Lines finalized as <see cref="DeliveryOutcome.Rejected"/> (dead-lettered): past the checkpoint, not delivered.</summary>
+    public long RejectedCount => Interlocked.Read(ref _rejected);
+
+    /// <summary>Lines finalized as <see cref="DeliveryOutcome.Dropped"/> (nothing to send).</summary>
+    public long DroppedCount => Interlocked.Read(ref _dropped);
 
     public int PendingCount
     {
@@ -75,9 +89,18 @@ public sealed class AckTracker
         }
     }
 
-    /// <summary>Marks the line ending at <paramref name="endOffset"/> as done (acknowledged, or dead-lettered) and advances <see cref="Committed"/> as far as the run allows.</summary>
-    public void Acknowledged(long endOffset)
+    /// <summary>
+    /// The finalizer of the line ending at <paramref name="endOffset"/>: records its final outcome and advances
+    /// <see cref="Committed"/> as far as the run of finalized lines allows. <see cref="DeliveryOutcome.Errored"/> is not
+    /// final (the line is being sent again) and is refused.
+    /// </summary>
+    public void Finalized(long endOffset, DeliveryOutcome outcome)
     {
+        if (outcome is not (DeliveryOutcome.Delivered or DeliveryOutcome.Rejected or DeliveryOutcome.Dropped))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Only a final outcome moves the checkpoint.");
+        }
+
         var messages = 0;
         long bytes = 0;
         lock (_gate)
@@ -88,7 +111,13 @@ public sealed class AckTracker
                 return; // not in flight: already folded in, or never sent
             }
 
+            if (_acknowledged[(_head + index) % _ends.Length])
+            {
+                return; // finalized already
+            }
+
             _acknowledged[(_head + index) % _ends.Length] = true;
+            Interlocked.Increment(ref outcome == DeliveryOutcome.Delivered ? ref _delivered : ref outcome == DeliveryOutcome.Rejected ? ref _rejected : ref _dropped);
             while (_count > 0 && _acknowledged[_head])
             {
                 Volatile.Write(ref _committed, _ends[_head]);

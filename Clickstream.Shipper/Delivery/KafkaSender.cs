@@ -1,6 +1,4 @@
-using System.Buffers.Text;
 using System.Diagnostics;
-using System.Text;
 using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Clickstream.Shipper.DeadLetters;
@@ -164,22 +162,20 @@ public sealed partial class KafkaSender
 
     private void OnDelivered(ShipLine line, Error error)
     {
-        if (!error.IsError)
+        switch (Outcome(line, error))
         {
-            Interlocked.Exchange(ref _lastAcknowledged, _time.GetTimestamp());
-            _metrics.Acknowledged(_time.GetElapsedTime(line.SentTimestamp));
-            Complete(line);
-            return;
-        }
-
-        if (_options.MaxDeliveryAttempts > 0 && line.Attempts >= _options.MaxDeliveryAttempts || IsPermanent(error.Code))
-        {
-            LogDeliveryGaveUp(line.File, line.Offset, line.Attempts, error.Reason);
-            _deadLetters.Write("delivery_failed", $"{error.Code}: {error.Reason} after {line.Attempts} attempts",
-                line.File, line.Offset, line.EndOffset - line.Offset, line.Value);
-            Interlocked.Exchange(ref _lastDeliveryFailure, _time.GetTimestamp());
-            Complete(line);
-            return;
+            case DeliveryOutcome.Delivered:
+                Interlocked.Exchange(ref _lastAcknowledged, _time.GetTimestamp());
+                _metrics.Acknowledged(_time.GetElapsedTime(line.SentTimestamp));
+                line.Finalize(DeliveryOutcome.Delivered);
+                return;
+            case DeliveryOutcome.Rejected:
+                LogDeliveryGaveUp(line.File, line.Offset, line.Attempts, error.Reason);
+                _deadLetters.Write("delivery_failed", $"{error.Code}: {error.Reason} after {line.Attempts} attempts",
+                    line.File, line.Offset, line.EndOffset - line.Offset, line.Value);
+                Interlocked.Exchange(ref _lastDeliveryFailure, _time.GetTimestamp());
+                line.Finalize(DeliveryOutcome.Rejected);
+                return;
         }
 
         _metrics.Retried();
@@ -204,8 +200,11 @@ public sealed partial class KafkaSender
         }
     }
 
-    // The window is released by the tracker when the checkpoint moves past the line (ReleaseWindow).
-    private static void Complete(ShipLine line) => line.Tracker.Acknowledged(line.EndOffset);
+    /// <summary>What a delivery report means: delivered; rejected for good (dead letter); or errored, to be sent again.</summary>
+    private DeliveryOutcome Outcome(ShipLine line, Error error) =>
+        !error.IsError ? DeliveryOutcome.Delivered
+        : IsPermanent(error.Code) || _options.MaxDeliveryAttempts > 0 && line.Attempts >= _options.MaxDeliveryAttempts ? DeliveryOutcome.Rejected
+        : DeliveryOutcome.Errored;
 
     /// <summary>Given to each file's <see cref="Checkpoints.AckTracker"/>: frees window room as its checkpoint advances.</summary>
     public void ReleaseWindow(int messages, long bytes) => _window.Release(messages, bytes);
@@ -220,22 +219,6 @@ public sealed partial class KafkaSender
         _producer.Flush(timeout);
         _stopped = true;
     }
-
-    /// <summary>The constant part of a file generation's event ids: <c>device:inode:generation:</c>.</summary>
-    public static byte[] EventIdPrefix(string fileIdentity, long generation) => Encoding.ASCII.GetBytes($"{fileIdentity}:{generation}:");
-
-    /// <summary><c>device:inode:generation:offset</c> in one allocation.</summary>
-    public static byte[] EventId(byte[] prefix, long offset)
-    {
-        Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(offset, digits, out var written);
-        var id = new byte[prefix.Length + written];
-        prefix.CopyTo(id, 0);
-        digits[..written].CopyTo(id.AsSpan(prefix.Length));
-        return id;
-    }
-
-    public static byte[] EventId(string fileIdentity, long generation, long offset) => EventId(EventIdPrefix(fileIdentity, generation), offset);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of {File}@{Offset} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}")]
     private partial void LogDeliveryRetry(string file, long offset, int attempt, string reason, TimeSpan backoff);

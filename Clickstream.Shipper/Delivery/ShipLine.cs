@@ -31,4 +31,7 @@ public sealed class ShipLine(string file, long offset, long endOffset, byte[]? k
     public int Attempts { get; set; }
 
     public long SentTimestamp { get; set; }
+
+    /// <summary>The line's finalizer: a final outcome lets the checkpoint move over it, in file order.</summary>
+    public void Finalize(DeliveryOutcome outcome) => Tracker.Finalized(EndOffset, outcome);
 }

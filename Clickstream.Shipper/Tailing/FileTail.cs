@@ -49,7 +49,7 @@ public sealed partial class FileTail : IDisposable
         Identity = identity;
         _identityText = identity.ToString();
         Generation = generation;
-        _eventIdPrefix = KafkaSender.EventIdPrefix(_identityText, generation);
+        _eventIdPrefix = EventIds.Prefix(_identityText, generation);
         Tracker = new AckTracker(offset, sender.ReleaseWindow);
         _readPosition = offset;
         _options = options;
@@ -361,7 +361,7 @@ public sealed partial class FileTail : IDisposable
     {
         // copytruncate: the content was copied elsewhere and this file emptied; start over.
         Generation++;
-        _eventIdPrefix = KafkaSender.EventIdPrefix(_identityText, Generation);
+        _eventIdPrefix = EventIds.Prefix(_identityText, Generation);
         _readPosition = 0;
         filled = 0;
         skipping = false;
@@ -378,11 +378,11 @@ public sealed partial class FileTail : IDisposable
         {
             case LineVerdict.Empty:
                 _metrics.Skipped();
-                MarkDone(endOffset);
+                MarkDone(endOffset, DeliveryOutcome.Dropped);
                 return ValueTask.CompletedTask;
             case LineVerdict.Invalid:
                 _deadLetters.Write("invalid_json", inspected.Reason!, Path, offset, endOffset - offset, line.Span);
-                MarkDone(endOffset);
+                MarkDone(endOffset, DeliveryOutcome.Rejected);
                 return ValueTask.CompletedTask;
             case LineVerdict.Repaired:
                 _metrics.Repaired();
@@ -390,7 +390,7 @@ public sealed partial class FileTail : IDisposable
         }
 
         _metrics.Read();
-        var eventId = KafkaSender.EventId(_eventIdPrefix, offset);
+        var eventId = EventIds.For(_eventIdPrefix, offset);
         return _sender.SendAsync(new ShipLine(Path, offset, endOffset, inspected.Key, inspected.Value!, eventId, Tracker)
         {
             TraceParent = inspected.TraceParent,
@@ -403,14 +403,14 @@ public sealed partial class FileTail : IDisposable
                 ? $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes})"
                 : $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes}); its last {tail.Length} bytes are kept",
             Path, start, end - start, tail);
-        MarkDone(end);
+        MarkDone(end, DeliveryOutcome.Rejected);
     }
 
     /// <summary>A line that will not be sent still moves the checkpoint once it is accounted for.</summary>
-    private void MarkDone(long endOffset)
+    private void MarkDone(long endOffset, DeliveryOutcome outcome)
     {
         Tracker.Sent(endOffset);
-        Tracker.Acknowledged(endOffset);
+        Tracker.Finalized(endOffset, outcome);
     }
 
     private byte[] Grow(byte[] buffer, int filled)

@@ -1,4 +1,5 @@
 using Clickstream.Shipper.Checkpoints;
+using Clickstream.Shipper.Delivery;
 
 namespace Clickstream.Shipper.Tests;
 
@@ -14,14 +15,14 @@ public sealed class AckTrackerTests
             tracker.Sent(end);
         }
 
-        tracker.Acknowledged(140);
+        tracker.Finalized(140, DeliveryOutcome.Delivered);
         Assert.Equal(100, tracker.Committed);
-        tracker.Acknowledged(125);
+        tracker.Finalized(125, DeliveryOutcome.Delivered);
         Assert.Equal(100, tracker.Committed);
-        tracker.Acknowledged(110);
+        tracker.Finalized(110, DeliveryOutcome.Delivered);
         Assert.Equal(140, tracker.Committed);
         Assert.Equal(1, tracker.PendingCount);
-        tracker.Acknowledged(160);
+        tracker.Finalized(160, DeliveryOutcome.Delivered);
         Assert.Equal(160, tracker.Committed);
         Assert.Equal(0, tracker.PendingCount);
     }
@@ -39,7 +40,7 @@ public sealed class AckTrackerTests
             var acknowledged = new HashSet<long>();
             foreach (var end in order)
             {
-                tracker.Acknowledged(end);
+                tracker.Finalized(end, DeliveryOutcome.Delivered);
                 acknowledged.Add(end);
                 // Committed is the largest end such that every line up to it is acknowledged.
                 var expected = ends.TakeWhile(acknowledged.Contains).DefaultIfEmpty(0).Last();
@@ -72,7 +73,7 @@ public sealed class AckTrackerTests
             {
                 if (end != withheld)
                 {
-                    tracker.Acknowledged(end);
+                    tracker.Finalized(end, DeliveryOutcome.Delivered);
                     Assert.True(tracker.Committed < withheld, $"committed {tracker.Committed} past the unacknowledged line ending at {withheld}");
                 }
             }
@@ -86,7 +87,7 @@ public sealed class AckTrackerTests
         sent.CompleteAdding();
         await Task.WhenAll(acknowledgers);
         Assert.Equal(withheld - 10, tracker.Committed);
-        tracker.Acknowledged(withheld);
+        tracker.Finalized(withheld, DeliveryOutcome.Delivered);
         Assert.Equal(lines * 10L, tracker.Committed);
         Assert.Equal(0, tracker.PendingCount);
     }
@@ -97,10 +98,10 @@ public sealed class AckTrackerTests
         var tracker = new AckTracker(0);
         tracker.Sent(10);
         tracker.Sent(20);
-        tracker.Acknowledged(20);
-        tracker.Acknowledged(20);
+        tracker.Finalized(20, DeliveryOutcome.Delivered);
+        tracker.Finalized(20, DeliveryOutcome.Delivered);
         Assert.Equal(0, tracker.Committed);
-        tracker.Acknowledged(10);
+        tracker.Finalized(10, DeliveryOutcome.Delivered);
         Assert.Equal(20, tracker.Committed);
     }
 
@@ -114,13 +115,32 @@ public sealed class AckTrackerTests
         tracker.Sent(30); // a dead-lettered line: holds nothing of the window
         tracker.Sent(40, windowBytes: 9);
 
-        tracker.Acknowledged(20);
-        tracker.Acknowledged(30);
-        tracker.Acknowledged(40);
+        tracker.Finalized(20, DeliveryOutcome.Delivered);
+        tracker.Finalized(30, DeliveryOutcome.Delivered);
+        tracker.Finalized(40, DeliveryOutcome.Delivered);
         Assert.Empty(released); // all wait behind the line ending at 10
 
-        tracker.Acknowledged(10);
+        tracker.Finalized(10, DeliveryOutcome.Delivered);
         Assert.Equal([(3, 27L)], released);
         Assert.Equal(40, tracker.Committed);
+    }
+
+    [Fact]
+    public void Rejected_and_dropped_lines_are_finalized_as_such_not_as_delivered_and_the_checkpoint_still_moves_over_them_in_order()
+    {
+        var tracker = new AckTracker(0);
+        tracker.Sent(10);
+        tracker.Sent(20);
+        tracker.Sent(30);
+
+        tracker.Finalized(20, DeliveryOutcome.Rejected);
+        tracker.Finalized(30, DeliveryOutcome.Dropped);
+        Assert.Equal(0, tracker.Committed); // behind the line ending at 10
+        Assert.Throws<ArgumentOutOfRangeException>(() => tracker.Finalized(10, DeliveryOutcome.Errored));
+        Assert.Equal(0, tracker.Committed); // an errored line is sent again, not finalized
+        tracker.Finalized(10, DeliveryOutcome.Delivered);
+
+        Assert.Equal(30, tracker.Committed);
+        Assert.Equal((1L, 1L, 1L), (tracker.DeliveredCount, tracker.RejectedCount, tracker.DroppedCount));
     }
 }

@@ -81,6 +81,29 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
     }
 
     [Fact]
+    public async Task A_line_the_producer_refuses_for_good_is_rejected_to_the_dead_letter_file_not_acknowledged_and_the_checkpoint_moves_past_it()
+    {
+        var log = Path.Combine(Logs, "access.log");
+        var good = Enumerable.Range(0, 100).Select(Line).ToList();
+        var huge = $$"""{"path":"/{{new string('x', 20_000)}}"}""";
+        await File.WriteAllLinesAsync(log, [.. good.Take(50), huge, .. good.Skip(50)]);
+
+        // Within MaxLineBytes, so the source sends it; over the producer's message.max.bytes, so the sink refuses it for good.
+        await using var shipper = NewShipper(new Dictionary<string, string?> { ["Kafka:Producer:Config:message.max.bytes"] = "10000" });
+        await shipper.StartAsync();
+
+        Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 100 && shipper.Metrics.DeadLetteredTotal == 1, Bounded),
+            $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 100, dead-lettered {shipper.Metrics.DeadLetteredTotal} of 1");
+        var deadLetter = JsonDocument.Parse(Assert.Single(File.ReadAllLines(Path.Combine(State, DeadLetterWriter.FileName)))).RootElement;
+        Assert.Equal("delivery_failed", deadLetter.GetProperty("reason").GetString());
+        Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Tails.Checkpoints.Single().Offset == new FileInfo(log).Length, Bounded),
+            "the checkpoint did not move past the rejected line to the end of the file");
+        Assert.Equal(100, shipper.Metrics.AcknowledgedTotal);
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 100, Bounded);
+        Assert.Equal(good.Order(), records.Select(r => r.Value).Order());
+    }
+
+    [Fact]
     public async Task A_corrupt_checkpoint_file_is_moved_aside_counted_and_every_file_is_read_from_its_start()
     {
         var log = Path.Combine(Logs, "access.log");

@@ -1,0 +1,27 @@
+using System.Buffers.Text;
+using System.Text;
+
+namespace Clickstream.Shipper.Tailing;
+
+/// <summary>
+/// The source's event ids, <c>device:inode:generation:offset</c>: where a line was read, so the same line read
+/// again (after a restart) gets the same id and the consumer drops the copy.
+/// </summary>
+public static class EventIds
+{
+    /// <summary>The constant part of a file generation's event ids: <c>device:inode:generation:</c>.</summary>
+    public static byte[] Prefix(string fileIdentity, long generation) => Encoding.ASCII.GetBytes($"{fileIdentity}:{generation}:");
+
+    /// <summary><c>device:inode:generation:offset</c> in one allocation.</summary>
+    public static byte[] For(byte[] prefix, long offset)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(offset, digits, out var written);
+        var id = new byte[prefix.Length + written];
+        prefix.CopyTo(id, 0);
+        digits[..written].CopyTo(id.AsSpan(prefix.Length));
+        return id;
+    }
+
+    public static byte[] For(string fileIdentity, long generation, long offset) => For(Prefix(fileIdentity, generation), offset);
+}
