@@ -24,6 +24,7 @@ public sealed class ShipperMetrics
     private readonly ReadableCounter _truncated;
     private readonly ReadableCounter _grewAgain;
     private readonly ReadableCounter _checkpointsSetAside;
+    private readonly ReadableCounter _waitedForQueue;
     private readonly Histogram<double> _deliveryLatency;
     private readonly LatencyHistogram _latency = new();
 
@@ -42,6 +43,8 @@ public sealed class ShipperMetrics
             "Rotated files that grew after they were parked, because their writer did not reopen its log; read again from their checkpoint.");
         _checkpointsSetAside = new ReadableCounter(meter, "shipper.checkpoints.set_aside", "{file}",
             "Checkpoint files found corrupt or unreadable at start-up, moved aside; their files were read again from the start.");
+        _waitedForQueue = new ReadableCounter(meter, "shipper.lines.waited_for_queue", "{line}",
+            "Lines that waited for room in the producer's full local queue (back-pressure, not a failed delivery).");
         _deliveryLatency = meter.CreateHistogram<double>("shipper.delivery.duration", "ms", "From send to the broker's acknowledgement.");
         meter.CreateObservableGauge("shipper.backlog.bytes", () => Backlog?.Invoke() ?? [], "By", "Bytes of each file not yet acknowledged.");
         meter.CreateObservableGauge("shipper.lines.in_flight", () => InFlight?.Invoke() ?? 0, "{line}", "Lines sent and not yet acknowledged.");
@@ -73,6 +76,8 @@ public sealed class ShipperMetrics
 
     public long CheckpointsSetAsideTotal => _checkpointsSetAside.Total;
 
+    public long WaitedForQueueTotal => _waitedForQueue.Total;
+
     /// <summary>Delivery latency quantile since start, in milliseconds.</summary>
     public double AcknowledgementLatencyMs(double quantile) => _latency.Quantile(quantile);
 
@@ -101,4 +106,6 @@ public sealed class ShipperMetrics
     public void GrewAgain() => _grewAgain.Add();
 
     public void CheckpointsSetAside() => _checkpointsSetAside.Add();
+
+    public void WaitedForQueue() => _waitedForQueue.Add();
 }

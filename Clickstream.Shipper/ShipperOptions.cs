@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 
 namespace Clickstream.Shipper;
@@ -55,14 +56,27 @@ public sealed class ShipperOptions
     [Range(1024, long.MaxValue)]
     public long MaxInFlightBytes { get; set; } = 32L * 1024 * 1024;
 
-    /// <summary>A delivery that fails this many times is dead-lettered; 0 retries forever.</summary>
+    /// <summary>
+    /// A line whose delivery the producer reported failed this many times is dead-lettered; 0 sends it again forever.
+    /// A full local producer queue is not a failed delivery (sending waits for room).
+    /// </summary>
     [Range(0, int.MaxValue)]
-    public int MaxDeliveryAttempts { get; set; }
+    public int DeadLetterAfterFailedDeliveries { get; set; }
 
-    /// <summary>First wait before a failed delivery is sent again; doubles up to <see cref="MaxRetryBackoff"/>.</summary>
-    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>First wait before a line whose delivery failed is sent again; doubles up to <see cref="MaxRedeliveryBackoff"/>.</summary>
+    public TimeSpan RedeliveryBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan MaxRedeliveryBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    // The old names of the three options above, still read so existing configurations keep their meaning.
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int MaxDeliveryAttempts { get => DeadLetterAfterFailedDeliveries; set => DeadLetterAfterFailedDeliveries = value; }
+
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TimeSpan RetryBackoff { get => RedeliveryBackoff; set => RedeliveryBackoff = value; }
+
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TimeSpan MaxRetryBackoff { get => MaxRedeliveryBackoff; set => MaxRedeliveryBackoff = value; }
 
     /// <summary>Unhealthy when lines wait and nothing was acknowledged for this long.</summary>
     public TimeSpan StalledAfter { get; set; } = TimeSpan.FromSeconds(30);

@@ -10,11 +10,16 @@ namespace Clickstream.Shipper.Delivery;
 /// <summary>
 /// Sends lines with <c>Produce</c> and a delivery handler (not an awaited call per line). A line counts
 /// as shipped only when the broker acknowledged it (acks=all); a failed delivery is sent again with
-/// backoff, forever or up to <see cref="ShipperOptions.MaxDeliveryAttempts"/>, then dead-lettered.
+/// backoff, forever or up to <see cref="ShipperOptions.DeadLetterAfterFailedDeliveries"/>, then dead-lettered. A full local
+/// queue is not a failed delivery: sending waits for room (back-pressure).
 /// </summary>
 public sealed partial class KafkaSender
 {
     public const string ShipActivityName = "ship";
+
+    // How long to wait before handing a line over again while the producer's local queue is full: librdkafka empties
+    // it in batches every few milliseconds, so a short wait keeps the reader just behind it.
+    private static readonly TimeSpan QueueFullWait = TimeSpan.FromMilliseconds(5);
 
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly InFlightWindow _window;
@@ -57,26 +62,43 @@ public sealed partial class KafkaSender
 
     public int InFlight => _window.Messages;
 
-    /// <summary>Waits for room in the in-flight window, then sends.</summary>
+    /// <summary>
+    /// Waits for room in the in-flight window, then sends; and while the producer's local queue is full, waits
+    /// for room there too (back-pressure on the reader), which is never a failed attempt.
+    /// </summary>
     public ValueTask SendAsync(ShipLine line, CancellationToken cancellationToken)
     {
         var wait = _window.WaitAsync(line.Value.Length, cancellationToken);
         if (wait.IsCompletedSuccessfully)
         {
-            Send(line);
-            return ValueTask.CompletedTask;
+            return Send(line) ? ValueTask.CompletedTask : WaitForQueueRoomAsync(line, cancellationToken);
         }
 
-        return WaitThenSendAsync(wait, line);
+        return WaitThenSendAsync(wait, line, cancellationToken);
     }
 
-    private async ValueTask WaitThenSendAsync(ValueTask wait, ShipLine line)
+    private async ValueTask WaitThenSendAsync(ValueTask wait, ShipLine line, CancellationToken cancellationToken)
     {
         await wait;
-        Send(line);
+        if (!Send(line))
+        {
+            await WaitForQueueRoomAsync(line, cancellationToken);
+        }
     }
 
-    private void Send(ShipLine line)
+    // Cancelled (stopping): the line was never handed over, so it is not finalized and is read again at the next start.
+    private async ValueTask WaitForQueueRoomAsync(ShipLine line, CancellationToken cancellationToken)
+    {
+        _metrics.WaitedForQueue();
+        do
+        {
+            await Task.Delay(QueueFullWait, _time, cancellationToken);
+        }
+        while (!_stopped && !Produce(line));
+    }
+
+    /// <summary>Hands the line to the producer; false when its local queue is full and the line is not handed over yet.</summary>
+    private bool Send(ShipLine line)
     {
         line.Tracker.Sent(line.EndOffset, line.Value.Length);
         if (_copyToStdout)
@@ -91,12 +113,12 @@ public sealed partial class KafkaSender
         if (StartActivity(line) is { } activity)
         {
             line.TraceParentHeader = TraceParent.Format(activity.TraceId, activity.SpanId, activity.ActivityTraceFlags);
-            Produce(line);
+            var handedOver = Produce(line);
             activity.Stop();
-            return;
+            return handedOver;
         }
 
-        Produce(line);
+        return Produce(line);
     }
 
     /// <summary>
@@ -133,8 +155,10 @@ public sealed partial class KafkaSender
         return activity;
     }
 
-    private void Produce(ShipLine line)
+    /// <summary>One attempt; false (and no attempt counted) when the producer's local queue is full.</summary>
+    private bool Produce(ShipLine line)
     {
+        // Counted before the hand-off: the delivery report may run on librdkafka's thread before Produce returns.
         line.Attempts++;
         line.SentTimestamp = _time.GetTimestamp();
         var headers = new Headers { { KafkaHeaders.EventId, line.EventId } };
@@ -149,15 +173,24 @@ public sealed partial class KafkaSender
             _producer.Produce(_topic, message, report => OnDelivered(line, report.Error));
             _metrics.Sent();
         }
+        catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+        {
+            // No room yet: the caller waits and hands it over again. librdkafka retries what it holds
+            // (message.timeout.ms=0: until delivered), so a full queue is back-pressure, not a failure.
+            line.Attempts--;
+            return false;
+        }
         catch (ProduceException<byte[]?, byte[]> ex)
         {
-            // Local refusal (queue full, message too large): handled like a failed delivery.
+            // Any other local refusal (message too large, ...): handled like a failed delivery.
             OnDelivered(line, ex.Error);
         }
         catch (ObjectDisposedException) when (_stopped)
         {
             // Shutting down: the line stays unacknowledged and is read again at the next start.
         }
+
+        return true;
     }
 
     private void OnDelivered(ShipLine line, Error error)
@@ -180,8 +213,8 @@ public sealed partial class KafkaSender
 
         _metrics.Retried();
         var backoff = TimeSpan.FromTicks(Math.Min(
-            _options.RetryBackoff.Ticks * (1L << Math.Min(line.Attempts - 1, 20)),
-            _options.MaxRetryBackoff.Ticks));
+            _options.RedeliveryBackoff.Ticks * (1L << Math.Min(line.Attempts - 1, 20)),
+            _options.MaxRedeliveryBackoff.Ticks));
         if (line.Attempts == 1 || line.Attempts % 10 == 0)
         {
             LogDeliveryRetry(line.File, line.Offset, line.Attempts, error.Reason, backoff);
@@ -194,16 +227,23 @@ public sealed partial class KafkaSender
     private async Task RetryLaterAsync(ShipLine line, TimeSpan backoff)
     {
         await Task.Delay(backoff, _time);
-        if (!_stopped)
+        if (_stopped || Produce(line))
         {
-            Produce(line);
+            return;
         }
+
+        _metrics.WaitedForQueue();
+        do
+        {
+            await Task.Delay(QueueFullWait, _time);
+        }
+        while (!_stopped && !Produce(line));
     }
 
     /// <summary>What a delivery report means: delivered; rejected for good (dead letter); or errored, to be sent again.</summary>
     private DeliveryOutcome Outcome(ShipLine line, Error error) =>
         !error.IsError ? DeliveryOutcome.Delivered
-        : IsPermanent(error.Code) || _options.MaxDeliveryAttempts > 0 && line.Attempts >= _options.MaxDeliveryAttempts ? DeliveryOutcome.Rejected
+        : IsPermanent(error.Code) || _options.DeadLetterAfterFailedDeliveries > 0 && line.Attempts >= _options.DeadLetterAfterFailedDeliveries ? DeliveryOutcome.Rejected
         : DeliveryOutcome.Errored;
 
     /// <summary>Given to each file's <see cref="Checkpoints.AckTracker"/>: frees window room as its checkpoint advances.</summary>

@@ -104,6 +104,29 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
     }
 
     [Fact]
+    public async Task A_full_local_producer_queue_makes_sending_wait_and_is_never_a_failed_delivery()
+    {
+        var log = Path.Combine(Logs, "access.log");
+        await File.WriteAllLinesAsync(log, Enumerable.Range(0, 2000).Select(Line));
+
+        // A queue of 5 messages is full at once; one failed delivery would dead-letter a line.
+        await using var shipper = NewShipper(new Dictionary<string, string?>
+        {
+            ["Kafka:Producer:Config:queue.buffering.max.messages"] = "5",
+            ["Shipper:DeadLetterAfterFailedDeliveries"] = "1",
+        });
+        await shipper.StartAsync();
+
+        Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 2000, Bounded),
+            $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 2000, dead-lettered {shipper.Metrics.DeadLetteredTotal}");
+        Assert.True(shipper.Metrics.WaitedForQueueTotal > 0, "the local queue was never full: the test proves nothing");
+        Assert.Equal(0, shipper.Metrics.DeadLetteredTotal);
+        Assert.Equal(0, shipper.Metrics.RetriedTotal);
+        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 2000, Bounded);
+        Assert.Equal(Enumerable.Range(0, 2000).Select(Line).Order(), records.Select(r => r.Value).Order());
+    }
+
+    [Fact]
     public async Task A_corrupt_checkpoint_file_is_moved_aside_counted_and_every_file_is_read_from_its_start()
     {
         var log = Path.Combine(Logs, "access.log");
