@@ -94,8 +94,7 @@ public sealed class ConsumerKillTests(ITestOutputHelper output)
     private sealed class ConsumerProcess : IAsyncDisposable
     {
         private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-        private readonly Process _process;
-        private readonly Queue<string> _output = new();
+        private readonly ChildProcess _process;
         private readonly string _url;
 
         public ConsumerProcess(string bootstrap, string directory, int run, TimeSpan interval)
@@ -103,36 +102,23 @@ public sealed class ConsumerKillTests(ITestOutputHelper output)
             var port = TestEnvironment.FreeTcpPort();
             _url = $"http://127.0.0.1:{port}";
             var dll = Path.Combine(AppContext.BaseDirectory, "Clickstream.Consumer.dll");
-            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(dll);
-            start.Environment["ASPNETCORE_URLS"] = _url;
-            start.Environment["Logging__LogLevel__Default"] = "Warning";
-            start.Environment["Logging__LogLevel__Clickstream.Consumer.Checkpoints"] = "Information";
-            start.Environment["ConnectionStrings__kafka"] = bootstrap;
-            // A group of its own each run: the killed member's session would otherwise hold the partitions
-            // for session.timeout.ms. Positions come from the checkpoints, not from the group.
-            start.Environment["Kafka__Consumer__Config__group.id"] = $"kill-test-{run}";
-            start.Environment["Reconciliation__PixelUrl"] = "";
-            start.Environment["Reconciliation__ShipperUrl"] = "";
-            start.Environment["Checkpoints__Directory"] = directory;
-            start.Environment["Checkpoints__Interval"] = interval.ToString();
-            _process = Process.Start(start)!;
-            _process.OutputDataReceived += (_, e) => Keep(e.Data);
-            _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
+            _process = new ChildProcess(dll, new Dictionary<string, string>
+            {
+                ["ASPNETCORE_URLS"] = _url,
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__Clickstream.Consumer.Checkpoints"] = "Information",
+                ["ConnectionStrings__kafka"] = bootstrap,
+                // A group of its own each run: the killed member's session would otherwise hold the partitions
+                // for session.timeout.ms. Positions come from the checkpoints, not from the group.
+                ["Kafka__Consumer__Config__group.id"] = $"kill-test-{run}",
+                ["Reconciliation__PixelUrl"] = "",
+                ["Reconciliation__ShipperUrl"] = "",
+                ["Checkpoints__Directory"] = directory,
+                ["Checkpoints__Interval"] = interval.ToString(),
+            });
         }
 
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return string.Join('\n', _output);
-                }
-            }
-        }
+        public string Output => _process.Output;
 
         public async Task<JsonElement?> CheckpointAsync()
         {
@@ -163,38 +149,8 @@ public sealed class ConsumerKillTests(ITestOutputHelper output)
         public Task<JsonElement> StatsAsync(string query) => Http.GetFromJsonAsync<JsonElement>($"{_url}/api/stats{query}");
 
         /// <summary>SIGKILL: no shutdown, no last checkpoint.</summary>
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
+        public void Kill() => _process.Kill();
 
-            _process.WaitForExit();
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            Kill();
-            _process.Dispose();
-            return ValueTask.CompletedTask;
-        }
-
-        private void Keep(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.Enqueue(line);
-                if (_output.Count > 40)
-                {
-                    _output.Dequeue();
-                }
-            }
-        }
+        public ValueTask DisposeAsync() => _process.DisposeAsync();
     }
 }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using Clickstream.Contracts;
+using Clickstream.Tests;
 
 namespace Clickstream.Shipper.Tests;
 
@@ -11,34 +11,25 @@ namespace Clickstream.Shipper.Tests;
 internal sealed class ShipperProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private readonly Process _process;
-    private readonly Queue<string> _output = new();
+    private readonly ChildProcess _process;
     private int _port;
 
     public ShipperProcess(IDictionary<string, string> settings)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var environment = new Dictionary<string, string>
         {
-            WorkingDirectory = Path.GetDirectoryName(DllPath)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            // Port 0: Kestrel picks a free port and keeps it (no window in which another process takes it), and says which.
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+            ["Logging__LogLevel__Clickstream.Shipper.Tailing.TailCoordinator"] = "Information",
         };
-        start.ArgumentList.Add(DllPath);
-        // Port 0: Kestrel picks a free port and keeps it (no window in which another process takes it), and says which.
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
-        start.Environment["Logging__LogLevel__Clickstream.Shipper.Tailing.TailCoordinator"] = "Information";
         foreach (var (key, value) in settings)
         {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = new ChildProcess(DllPath, environment, ReadPort);
     }
 
     /// <summary>The shipper's build output, next to the tests' (same configuration).</summary>
@@ -50,16 +41,7 @@ internal sealed class ShipperProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>The last lines the process printed, for failure messages.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return string.Join('\n', _output);
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public async Task<ShipperStats?> StatsAsync()
     {
@@ -79,44 +61,17 @@ internal sealed class ShipperProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: no shutdown hook, no flush, no last checkpoint.</summary>
-    public void Kill()
+    public void Kill() => _process.Kill();
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    private void ReadPort(string line)
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(); // SIGKILL on Unix
-        }
-
-        _process.WaitForExit();
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Kill();
-        _process.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
         const string listening = "Now listening on: http://127.0.0.1:";
         if (line.IndexOf(listening, StringComparison.Ordinal) is var at and >= 0
             && int.TryParse(line.AsSpan(at + listening.Length).TrimEnd(), out var port))
         {
             Volatile.Write(ref _port, port);
-        }
-
-        lock (_output)
-        {
-            _output.Enqueue(line);
-            if (_output.Count > 40)
-            {
-                _output.Dequeue();
-            }
         }
     }
 
