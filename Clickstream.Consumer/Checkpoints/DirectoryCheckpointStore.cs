@@ -1,13 +1,12 @@
 namespace Clickstream.Consumer.Checkpoints;
 
 /// <summary>
-/// Checkpoints as files in one directory, written as Vector and the shipper do: a temporary file, fsync,
-/// rename over the name (atomic on POSIX), so a reader sees the old file or the complete new one.
-/// Temporary files a crash left behind are ignored by <see cref="List"/> and removed on the next write.
+/// Checkpoints as files in one directory, each written with <see cref="AtomicFile"/>, so a reader sees the old file
+/// or the complete new one. Temporary files a crash left behind are ignored by <see cref="List"/> and removed on the
+/// next write.
 /// </summary>
 public sealed class DirectoryCheckpointStore : ICheckpointStore
 {
-    private const string TemporarySuffix = ".tmp";
     private readonly string _directory;
 
     public DirectoryCheckpointStore(string directory)
@@ -19,7 +18,7 @@ public sealed class DirectoryCheckpointStore : ICheckpointStore
     public string Location => _directory;
 
     public IReadOnlyList<string> List() =>
-        [.. Directory.EnumerateFiles(_directory).Select(Path.GetFileName).OfType<string>().Where(n => !n.EndsWith(TemporarySuffix, StringComparison.Ordinal))];
+        [.. Directory.EnumerateFiles(_directory).Select(Path.GetFileName).OfType<string>().Where(n => !n.EndsWith(AtomicFile.TemporarySuffix, StringComparison.Ordinal))];
 
     public byte[]? Read(string name)
     {
@@ -35,20 +34,12 @@ public sealed class DirectoryCheckpointStore : ICheckpointStore
 
     public void Write(string name, ReadOnlyMemory<byte> data)
     {
-        foreach (var stale in Directory.EnumerateFiles(_directory, "*" + TemporarySuffix))
+        foreach (var stale in Directory.EnumerateFiles(_directory, "*" + AtomicFile.TemporarySuffix))
         {
             File.Delete(stale);
         }
 
-        var path = Path.Combine(_directory, name);
-        var temporary = path + TemporarySuffix;
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            file.Write(data.Span);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(Path.Combine(_directory, name), file => file.Write(data.Span));
     }
 
     public void Delete(string name) => File.Delete(Path.Combine(_directory, name));

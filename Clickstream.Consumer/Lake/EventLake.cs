@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Stats;
 using Clickstream.Consumer.Stats.Sites;
 using Clickstream.Contracts.Analytics;
@@ -155,17 +156,8 @@ public sealed partial class EventLake(IOptions<LakeOptions> options, TimeProvide
         return ParquetSerializer.DeserializeAsync<LakeEvent>(stream).GetAwaiter().GetResult().Data;
     }
 
-    private static void WriteAtomically(string path, List<LakeEvent> events, Dictionary<string, string>? metadata)
-    {
-        var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            ParquetSerializer.SerializeAsync(events, file, new Parquet.ParquetOptions { RowGroupSize = 250_000 }, metadata).GetAwaiter().GetResult();
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+    private static void WriteAtomically(string path, List<LakeEvent> events, Dictionary<string, string>? metadata) =>
+        AtomicFile.Write(path, file => ParquetSerializer.SerializeAsync(events, file, new Parquet.ParquetOptions { RowGroupSize = 250_000 }, metadata).GetAwaiter().GetResult());
 
     private IEnumerable<string> Parts()
     {
