@@ -232,12 +232,7 @@ public sealed partial class KafkaSender
             return;
         }
 
-        _metrics.WaitedForQueue();
-        do
-        {
-            await Task.Delay(QueueFullWait, _time);
-        }
-        while (!_stopped && !Produce(line));
+        await WaitForQueueRoomAsync(line, CancellationToken.None);
     }
 
     /// <summary>What a delivery report means: delivered; rejected for good (dead letter); or errored, to be sent again.</summary>
