@@ -152,6 +152,18 @@ if (mode == "main")
     checkpointer.Final();
     var status = checkpointer.Status();
     var rssAfterApply = RssAfterCollect();
+    // Would compression pay? The newest checkpoint through Brotli at its fastest level, timed.
+    var newest = Directory.GetFiles(Path.Combine(work, "state"), "*.ckpt").Order().Last();
+    var raw = File.ReadAllBytes(newest);
+    var compressClock = Stopwatch.StartNew();
+    using var compressed = new MemoryStream();
+    using (var brotli = new System.IO.Compression.BrotliStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+    {
+        brotli.Write(raw);
+    }
+
+    var (compressedBytes, compressMs) = (compressed.Length, compressClock.Elapsed.TotalMilliseconds);
+    raw = [];
     var publishClock = Stopwatch.StartNew();
     lake.PublishDue(sequence + 1);
     lakeMs += publishClock.Elapsed.TotalMilliseconds;
@@ -202,7 +214,7 @@ if (mode == "main")
         throw new InvalidOperationException("replay and restore disagree");
     }
 
-    Console.WriteLine($"main events={events} days={days} apply_eps={events / applySeconds:F0} checkpoint_bytes={status.LastBytes} capture_ms={status.LastCaptureMs:F0} capture_max_ms={captureMaxMs:F0} write_ms={status.LastWriteMs:F0} checkpoints={status.Written} restore_ms={restoreMs:F0} replay_ms={replayMs:F0} lake_events={lakeCount} lake_eps={lakeCount / Math.Max(lakeMs / 1000, 0.001):F0} duckdb_count={duckCount} duckdb_ms={duckMs:F0} rss_after_apply={rssAfterApply}kB peak_rss={Rss("VmHWM")}");
+    Console.WriteLine($"main events={events} days={days} apply_eps={events / applySeconds:F0} checkpoint_bytes={status.LastBytes} capture_ms={status.LastCaptureMs:F0} capture_max_ms={captureMaxMs:F0} write_ms={status.LastWriteMs:F0} checkpoints={status.Written} brotli_bytes={compressedBytes} brotli_ms={compressMs:F0} restore_ms={restoreMs:F0} replay_ms={replayMs:F0} lake_events={lakeCount} lake_eps={lakeCount / Math.Max(lakeMs / 1000, 0.001):F0} duckdb_count={duckCount} duckdb_ms={duckMs:F0} rss_after_apply={rssAfterApply}kB peak_rss={Rss("VmHWM")}");
     Console.WriteLine(expected.Length > 400 ? expected[..400] + "…" : expected);
 }
 else
@@ -249,4 +261,4 @@ size_days=${SIZE_DAYS:-180}
 size=$(run size "$((size_days * 33333))" "$size_days" | tee /dev/stderr | grep '^size ')
 get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 half=$((size_days / 2))
-echo "RESULT bench=history events=$events days=$days checkpoint_bytes=$(get "$main" checkpoint_bytes) checkpoint_capture_ms=$(get "$main" capture_ms) checkpoint_write_ms=$(get "$main" write_ms) restart_restore_ms=$(get "$main" restore_ms) restart_replay_ms=$(get "$main" replay_ms) apply_eps=$(get "$main" apply_eps) lake_events=$(get "$main" lake_events) lake_eps=$(get "$main" lake_eps) duckdb_ms=$(get "$main" duckdb_ms) duckdb_count=$(get "$main" duckdb_count) peak_rss=$(get "$main" peak_rss) state_${half}d_bytes=$(get "$size" state_${half}d_bytes) rss_${half}d=$(get "$size" rss_${half}d) state_${size_days}d_bytes=$(get "$size" state_${size_days}d_bytes) rss_${size_days}d=$(get "$size" rss_${size_days}d) peak_rss_size=$(get "$size" peak_rss_${size_days}d)" | tee "$out/result.txt"
+echo "RESULT bench=history events=$events days=$days checkpoint_bytes=$(get "$main" checkpoint_bytes) checkpoint_capture_ms=$(get "$main" capture_ms) checkpoint_write_ms=$(get "$main" write_ms) checkpoint_brotli_bytes=$(get "$main" brotli_bytes) checkpoint_brotli_ms=$(get "$main" brotli_ms) restart_restore_ms=$(get "$main" restore_ms) restart_replay_ms=$(get "$main" replay_ms) apply_eps=$(get "$main" apply_eps) lake_events=$(get "$main" lake_events) lake_eps=$(get "$main" lake_eps) duckdb_ms=$(get "$main" duckdb_ms) duckdb_count=$(get "$main" duckdb_count) peak_rss=$(get "$main" peak_rss) state_${half}d_bytes=$(get "$size" state_${half}d_bytes) rss_${half}d=$(get "$size" rss_${half}d) state_${size_days}d_bytes=$(get "$size" state_${size_days}d_bytes) rss_${size_days}d=$(get "$size" rss_${size_days}d) peak_rss_size=$(get "$size" peak_rss_${size_days}d)" | tee "$out/result.txt"

@@ -9,8 +9,8 @@ namespace Clickstream.Consumer.Stats.History;
 /// <see cref="Entry.Error"/>: a kept key's true count lies in [<c>Count - Error</c>, <c>Count</c>], the error is at
 /// most N / capacity (N = the bucket's total), any key with more than N / capacity is kept, and the counts still
 /// add up to N. Merged over a range's buckets by adding counts, a key's figure is off by at most the sum of
-/// the buckets' N / capacity. Counters sit in one small array searched linearly (buckets keep 8 to 200): no
-/// dictionary per bucket, which for thousands of buckets would cost more than the counts.
+/// the buckets' N / capacity. Counters sit in one small array, sorted by count and searched linearly (buckets
+/// keep 8 to 200): no dictionary per bucket, which for thousands of buckets would cost more than the counts.
 /// </summary>
 public sealed class HeavyHitters(int capacity)
 {
@@ -36,11 +36,14 @@ public sealed class HeavyHitters(int capacity)
     /// <summary>Counts <paramref name="key"/> once; a key that gets a counter is stored as <paramref name="intern"/> returns it.</summary>
     public void Add(string key, Func<string, string>? intern = null)
     {
+        // Counters stay sorted by count, largest first: the frequent keys (most events) are found in the first few
+        // places, and the smallest counter, which a new key takes over when the table is full, is the last.
         for (var i = 0; i < _count; i++)
         {
             if (string.Equals(_entries[i].Key, key, StringComparison.Ordinal))
             {
                 _entries[i].Count++;
+                Rise(i);
                 return;
             }
         }
@@ -53,22 +56,25 @@ public sealed class HeavyHitters(int capacity)
             }
 
             _entries[_count++] = new Entry { Key = intern?.Invoke(key) ?? key, Count = 1 };
+            Rise(_count - 1);
             return;
         }
 
         // Full: the key takes the smallest counter over, with its count as the error.
-        var smallest = 0;
-        for (var i = 1; i < _count; i++)
-        {
-            if (_entries[i].Count < _entries[smallest].Count)
-            {
-                smallest = i;
-            }
-        }
-
-        var inherited = _entries[smallest].Count;
-        _entries[smallest] = new Entry { Key = intern?.Invoke(key) ?? key, Count = inherited + 1, Error = inherited };
+        var inherited = _entries[_count - 1].Count;
+        _entries[_count - 1] = new Entry { Key = intern?.Invoke(key) ?? key, Count = inherited + 1, Error = inherited };
+        Rise(_count - 1);
         Exact = false;
+    }
+
+    /// <summary>Moves a counter that grew ahead of the smaller ones before it.</summary>
+    private void Rise(int i)
+    {
+        while (i > 0 && _entries[i - 1].Count < _entries[i].Count)
+        {
+            (_entries[i - 1], _entries[i]) = (_entries[i], _entries[i - 1]);
+            i--;
+        }
     }
 
     public long Get(string key)
@@ -111,7 +117,7 @@ public sealed class HeavyHitters(int capacity)
             _entries[i] = new Entry { Key = intern(reader.ReadKey()), Count = reader.Read7BitEncodedInt64(), Error = reader.Read7BitEncodedInt64() };
         }
 
-        _count = n;
+        _count = n; // in the saved order, ties included, so a restored table evicts exactly as the saved one would
     }
 
     /// <summary>
@@ -133,6 +139,7 @@ public sealed class HeavyHitters(int capacity)
         {
             _entries[_count - 1].Count += rest;
             _entries[_count - 1].Error += rest;
+            Rise(_count - 1);
             Exact = false;
         }
     }
