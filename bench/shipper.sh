@@ -128,8 +128,10 @@ path, size = sys.argv[1], int(sys.argv[2])
 while True:
     try:
         with open(path) as f:
-            if sum(c["offset"] for c in json.load(f)) >= size:
-                break
+            saved = json.load(f)
+        # {"version": 1, "files": [...]}; a bare list before the file had a version.
+        if sum(c["offset"] for c in (saved["files"] if isinstance(saved, dict) else saved)) >= size:
+            break
     except (OSError, ValueError):
         pass
     time.sleep(0.005)
