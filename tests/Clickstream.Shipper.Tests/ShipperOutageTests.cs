@@ -1,4 +1,5 @@
 using System.Text;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Shipper.Buffering;
 using Clickstream.Shipper.Delivery;
@@ -23,7 +24,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : ShipperTestBe
         // Read and not acknowledged: the window, the buffer, the batch the sender is working through and the one a tail waits to add.
         const int maxUnacknowledgedLines = maxInFlight + (bufferBatches + 2) * LineBuffer.MaxBatchLines;
         var log = Path.Combine(Logs, "access.log");
-        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
         {
             ["Shipper:MaxInFlightMessages"] = maxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Shipper:MaxInFlightBytes"] = maxInFlightBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -96,7 +97,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : ShipperTestBe
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == lines, TimeSpan.FromSeconds(90)),
             $"acknowledged {shipper.Metrics.AcknowledgedTotal} of {lines} after the outage");
         Assert.Equal(HealthStatus.Healthy, await ShipperHealthAsync(shipper));
-        var received = TopicReader.Read(Cluster.BootstrapServers, "clickstream", lines, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
+        var received = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, lines, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
         var lost = Enumerable.Range(0, lines).Count(i => !received.Contains(ShipperComponentTests.Line(i)));
         Assert.Equal(0, lost);
     }
@@ -113,7 +114,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : ShipperTestBe
         const int segments = 60;
         const int linesPerSegment = 2_000;
         var log = Path.Combine(Logs, "access.log");
-        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State, new Dictionary<string, string?>
         {
             ["Shipper:RotateWait"] = "00:00:01",
         });
@@ -178,7 +179,7 @@ public sealed class ShipperOutageTests(ITestOutputHelper output) : ShipperTestBe
         var total = n;
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal >= total, TimeSpan.FromSeconds(90)),
             $"acknowledged {shipper.Metrics.AcknowledgedTotal} of {total}");
-        var received = TopicReader.Read(Cluster.BootstrapServers, "clickstream", total, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
+        var received = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, total, TimeSpan.FromSeconds(60)).Select(r => r.Value).ToHashSet();
         var lost = Enumerable.Range(0, total).Where(i => !received.Contains(ShipperComponentTests.Line(i))).ToList();
         output.WriteLine($"{total} lines, {shipper.Metrics.AcknowledgedTotal} acknowledged, {shipper.Metrics.TruncatedTotal} truncations seen");
         Assert.True(lost.Count == 0, $"{lost.Count} lines lost, first {string.Join(", ", lost.Take(5))}");
