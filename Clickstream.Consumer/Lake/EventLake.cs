@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Stats;
 using Clickstream.Consumer.Stats.Sites;
 using Clickstream.Contracts.Analytics;
+using Clickstream.ServiceDefaults.Files;
 using Microsoft.Extensions.Options;
 using Parquet.Serialization;
 
