@@ -1,4 +1,4 @@
-if (Clickstream.Pixel.Nginx.NginxConfigCommand.TryRun(args))
+if (Clickstream.Pixel.NginxConfigCommand.TryRun(args))
 {
     return;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Consume-and-aggregate throughput: our consumer (the Release app: consume loop, dedup by event-id,
+# Consume-and-aggregate throughput: our consumer (the Release app: consume loop, dedup by event-id before parsing,
 # every aggregate, spans and metrics on) against `kcat -C -e -o beginning` > /dev/null, reading the same
 # pre-produced topic from the embedded emulator (Clickstream.KafkaEmulator on a fixed port) in the same run.
 # Usage: bench/consumer.sh [events]   (default 1000000; 128 partitions, lz4, event-id and traceparent headers)

@@ -1,9 +1,10 @@
-// Event Hubs namespace (Standard: the Kafka endpoint is on), the clickstream hub, Send/Listen rules,
+// Event Hubs namespace (Standard: the Kafka endpoint is on), the hub, its dashboard consumer group, Send/Listen rules,
 // and one managed identity per service with only the data role it needs.
 param location string
 param tags object
 param namespaceName string
 param hubName string
+param consumerGroupName string
 param partitionCount int
 param throughputUnits int
 param principalId string
@@ -40,7 +41,7 @@ resource hub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = {
 
 resource dashboardGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024-01-01' = {
   parent: hub
-  name: 'clickstream-dashboard'
+  name: consumerGroupName
 }
 
 // The SAS alternative: the shipper can only send, the consumer only listen.
@@ -114,6 +115,7 @@ resource developerReceives 'Microsoft.Authorization/roleAssignments@2022-04-01' 
 
 output namespaceName string = namespace.name
 output hubName string = hub.name
+output consumerGroupName string = dashboardGroup.name
 output kafkaBootstrap string = '${namespace.name}.servicebus.windows.net:9093'
 output shipperIdentityId string = shipperIdentity.id
 output shipperIdentityClientId string = shipperIdentity.properties.clientId

@@ -15,7 +15,15 @@ param location string
 @description('Object id of the deploying user, granted send and receive rights for local runs against Azure.')
 param principalId string = ''
 
-@description('Partitions of the clickstream hub (fixed after creation on Standard).')
+// The two names every stage agrees on; their defaults are Clickstream.Contracts/PipelineDefaults.cs (a test keeps
+// them equal), and the Container App templates take them from this file's outputs.
+@description('The hub (Kafka topic) every hit is produced to.')
+param hubName string = 'clickstream'
+
+@description('The dashboard consumer group on the hub.')
+param consumerGroupName string = 'clickstream-dashboard'
+
+@description('Partitions of the hub (fixed after creation on Standard).')
 @minValue(1)
 @maxValue(32)
 param partitionCount int = 32
@@ -52,7 +60,8 @@ module eventHubs 'eventhubs.bicep' = {
     location: location
     tags: tags
     namespaceName: 'clickstream-${uniqueString(rg.id)}'
-    hubName: 'clickstream'
+    hubName: hubName
+    consumerGroupName: consumerGroupName
     partitionCount: partitionCount
     throughputUnits: throughputUnits
     principalId: principalId
@@ -75,6 +84,7 @@ output MANAGED_IDENTITY_NAME string = apps.outputs.pullIdentityName
 output EVENTHUBS_NAMESPACE string = eventHubs.outputs.namespaceName
 output EVENTHUBS_KAFKA_BOOTSTRAP string = eventHubs.outputs.kafkaBootstrap
 output EVENTHUBS_HUB string = eventHubs.outputs.hubName
+output EVENTHUBS_CONSUMER_GROUP string = eventHubs.outputs.consumerGroupName
 output SHIPPER_IDENTITY_ID string = eventHubs.outputs.shipperIdentityId
 output SHIPPER_IDENTITY_CLIENT_ID string = eventHubs.outputs.shipperIdentityClientId
 output CONSUMER_IDENTITY_ID string = eventHubs.outputs.consumerIdentityId

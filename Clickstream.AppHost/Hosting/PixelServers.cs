@@ -1,5 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
-using Clickstream.Pixel.Nginx;
+using Clickstream.Contracts.Nginx;
 
 namespace Aspire.Hosting;
 
@@ -76,7 +76,7 @@ public static class PixelServers
     }
 
     /// <summary>
-    /// Renders the template kept with the pixel (<c>Clickstream.Pixel/Nginx/pixel.conf.template</c>) when the
+    /// Renders the nginx template kept with the access-log contract (<c>Clickstream.Contracts/AccessLog/Nginx/</c>) when the
     /// application starts, not when it is only described (publishing a manifest writes nothing).
     /// </summary>
     private static void WriteNginxConfigBeforeStart(IDistributedApplicationBuilder builder, string configPath,
@@ -85,14 +85,13 @@ public static class PixelServers
         builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
             var pixelProject = Path.GetDirectoryName(new Projects.Clickstream_Pixel().ProjectPath)!;
-            var template = File.ReadAllText(Path.Combine(pixelProject, NginxConfig.TemplateFile));
             foreach (var directory in directories.Prepend(Path.GetDirectoryName(configPath)!))
             {
                 Directory.CreateDirectory(directory);
             }
 
             var script = File.ReadAllText(Path.Combine(pixelProject, NginxConfig.TrackerScriptFile));
-            File.WriteAllText(configPath, NginxConfig.Render(template, nginx with { TrackerScript = script }));
+            File.WriteAllText(configPath, NginxConfig.Render(nginx with { TrackerScript = script }));
             return Task.CompletedTask;
         });
     }

@@ -10,7 +10,7 @@ namespace Clickstream.Pixel.AccessLog;
 /// Requests Kestrel itself rejects (a malformed request line, headers beyond its limits) are answered before any
 /// middleware runs; Kestrel reports each on its diagnostic source, and this logs it like any other answered request.
 /// </summary>
-internal sealed class KestrelRejectionLogger(DiagnosticListener diagnostics, AccessLogWriter log, TimeProvider time, IOptions<PixelOptions> options)
+internal sealed class KestrelRejectionLogger(DiagnosticListener diagnostics, AccessLogWriter log, AccessLogClock clock, IOptions<PixelOptions> options)
     : IHostedService, IObserver<KeyValuePair<string, object?>>
 {
     private const string BadRequestEvent = "Microsoft.AspNetCore.Server.Kestrel.BadRequest";
@@ -43,7 +43,7 @@ internal sealed class KestrelRejectionLogger(DiagnosticListener diagnostics, Acc
         log.TryWrite(new AccessLogEntry(
             Remote: _client.Resolve(peer, trusted: false, forwardedFor: null),
             Host: headers?.Host,
-            Time: time.GetLocalNow(),
+            Time: clock.Now(),
             Method: request?.Method,
             Path: request?.RawTarget,
             Code: error?.StatusCode ?? StatusCodes.Status400BadRequest,

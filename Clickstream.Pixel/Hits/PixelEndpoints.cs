@@ -56,19 +56,19 @@ internal sealed class PixelMiddleware
     private readonly AccessLogWriter _log;
     private readonly PixelOptions _options;
     private readonly ClientAddress _client;
-    private readonly LocalClock _clock;
+    private readonly AccessLogClock _clock;
     private readonly string _cookiePrefix;
     private readonly string _cookieSuffix;
     private readonly string _cookieSuffixSecure;
     private readonly HashSet<string>? _allowedOrigins;
 
-    public PixelMiddleware(RequestDelegate next, AccessLogWriter log, TimeProvider time, IOptions<PixelOptions> options)
+    public PixelMiddleware(RequestDelegate next, AccessLogWriter log, AccessLogClock clock, IOptions<PixelOptions> options)
     {
         _next = next;
         _log = log;
         _options = options.Value;
         _client = new ClientAddress(_options);
-        _clock = new LocalClock(time);
+        _clock = clock;
         _cookiePrefix = _options.CookieName + "=";
         // The attribute order and spelling of ASP.NET Core's SetCookieHeaderValue; the nginx template writes the same.
         var maxAge = (long)_options.CookieMaxAge.TotalSeconds;

@@ -6,7 +6,7 @@ namespace Clickstream.Pixel.Hits;
 /// <summary>
 /// Our tracker (<c>Hits/c.js</c>, hand-written, embedded in the assembly) at <see cref="Path"/>: sent as is,
 /// cacheable for an hour with an ETag, not logged (fetching the script is not a hit). The nginx template
-/// serves the same file (<see cref="Nginx.NginxPixelSettings.TrackerScript"/>).
+/// serves the same file (<see cref="Contracts.Nginx.NginxPixelSettings.TrackerScript"/>).
 /// </summary>
 public static class TrackerScript
 {

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Aspire.Hosting;
+using Clickstream.Contracts;
 using YamlDotNet.RepresentationModel;
 
 namespace Clickstream.EndToEnd.Tests;
@@ -44,6 +45,21 @@ public sealed partial class DeploymentTests
 
         var missing = AzdContract.RequiredOutputs.Where(r => !outputs.Contains(r.Key)).Select(r => $"{r.Key} (read by {r.Value})").ToList();
         Assert.True(missing.Count == 0, "infra/main.bicep does not output: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public async Task Infra_defaults_the_hub_and_group_to_the_contracts_defaults_and_the_templates_read_them_from_its_outputs()
+    {
+        var infra = await CompiledInfra.Value;
+        Assert.Equal(PipelineDefaults.Topic, ParameterDefault(infra, "hubName"));
+        Assert.Equal(PipelineDefaults.ConsumerGroup, ParameterDefault(infra, "consumerGroupName"));
+
+        foreach (var resource in new[] { "pixel", "consumer" })
+        {
+            var text = await File.ReadAllTextAsync(TemplatePath(resource));
+            Assert.DoesNotContain($"EntityPath={PipelineDefaults.Topic}", text, StringComparison.Ordinal);
+            Assert.Contains("EntityPath={{ .Env.EVENTHUBS_HUB }}", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -128,6 +144,7 @@ public sealed partial class DeploymentTests
         Assert.Equal(["pixel", "shipper"], containers.Keys.Order());
 
         var manifestEnv = ManifestEnvironment(pixel);
+        var infraDefaults = await InfraDefaultsAsync();
         // The shared volume holds the access log the pixel writes and the shipper tails, and the shipper's checkpoints.
         Assert.StartsWith(ClickstreamPublishing.ContainerDataDirectory + "/", manifestEnv["AccessLog__Directory"], StringComparison.Ordinal);
         Assert.StartsWith(manifestEnv["AccessLog__Directory"] + "/", manifestEnv["Shipper__Paths__0"], StringComparison.Ordinal);
@@ -139,7 +156,7 @@ public sealed partial class DeploymentTests
             Assert.Equal(Scalar(volume, "name"), Scalar(mount, "volumeName"));
             Assert.Equal(ClickstreamPublishing.ContainerDataDirectory, Scalar(mount, "mountPath"));
 
-            var env = ContainerEnvironment(container);
+            var env = ContainerEnvironment(container, infraDefaults);
             foreach (var (key, value) in manifestEnv)
             {
                 if (name == "shipper" && key == "HTTP_PORTS")
@@ -176,7 +193,7 @@ public sealed partial class DeploymentTests
         Assert.Equal("1", Scalar(scale, "maxReplicas"));
 
         var container = Assert.Single(((YamlSequenceNode)template["containers"]).Cast<YamlMappingNode>());
-        var env = ContainerEnvironment(container);
+        var env = ContainerEnvironment(container, await InfraDefaultsAsync());
         foreach (var (key, value) in ManifestEnvironment(consumer))
         {
             Assert.True(env.TryGetValue(key, out var actual), $"the consumer lacks {key}");
@@ -305,8 +322,26 @@ public sealed partial class DeploymentTests
         }));
     }
 
-    private static Dictionary<string, string> ContainerEnvironment(YamlMappingNode container) =>
-        ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>().ToDictionary(e => Scalar(e, "name"), e => Scalar(e, "value"));
+    private static Dictionary<string, string> ContainerEnvironment(YamlMappingNode container, Func<string, string>? resolve = null) =>
+        ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>().ToDictionary(e => Scalar(e, "name"), e => (resolve ?? (v => v))(Scalar(e, "value")));
+
+    /// <summary>
+    /// The outputs that echo a parameter of infra/main.bicep, answered with the parameter's default: the manifest
+    /// carries the AppHost's value (the contracts' default), the templates read the output, and the two must agree.
+    /// </summary>
+    private static async Task<Func<string, string>> InfraDefaultsAsync()
+    {
+        var infra = await CompiledInfra.Value;
+        var outputs = new Dictionary<string, string>
+        {
+            ["env:EVENTHUBS_HUB"] = ParameterDefault(infra, "hubName"),
+            ["env:EVENTHUBS_CONSUMER_GROUP"] = ParameterDefault(infra, "consumerGroupName"),
+        };
+        return value => outputs.Aggregate(value, (text, output) => text.Replace(output.Key, output.Value, StringComparison.Ordinal));
+    }
+
+    private static string ParameterDefault(JsonElement template, string parameter) =>
+        template.GetProperty("parameters").GetProperty(parameter).GetProperty("defaultValue").GetString()!;
 
     private static string Scalar(YamlMappingNode node, string key) => ((YamlScalarNode)node[key]).Value ?? string.Empty;
 

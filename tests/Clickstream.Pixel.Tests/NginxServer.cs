@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using Clickstream.Pixel.Nginx;
+using Clickstream.Contracts.Nginx;
 using Clickstream.Tests;
 
 namespace Clickstream.Pixel.Tests;
@@ -21,9 +21,8 @@ internal sealed class NginxServer : IDisposable
         var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile,
             TrackerScript: File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TrackerScriptFile)));
         settings = configure?.Invoke(settings) ?? settings;
-        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TemplateFile));
         var config = _config = Path.Combine(_prefix.Path, "nginx.conf");
-        File.WriteAllText(config, NginxConfig.Render(template, settings));
+        File.WriteAllText(config, NginxConfig.Render(settings));
 
         var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var argument in NginxConfig.Arguments(_prefix.Path, config))

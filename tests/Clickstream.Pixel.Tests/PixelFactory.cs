@@ -1,6 +1,8 @@
 using Clickstream.Tests;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Clickstream.Pixel.Tests;
 
@@ -12,6 +14,9 @@ public sealed class PixelFactory(IReadOnlyDictionary<string, string?>? settings 
     public string LogFile => Path.Combine(_logs.Path, "access.log");
 
     public string LogDirectory => _logs.Path;
+
+    /// <summary>Replaces the pixel's <see cref="TimeProvider"/> (null: the system's).</summary>
+    public TimeProvider? Time { get; init; }
 
     /// <summary>Serves on a real Kestrel socket (for raw bytes, limits, peer addresses) instead of the in-memory server.</summary>
     public int StartKestrel()
@@ -25,6 +30,11 @@ public sealed class PixelFactory(IReadOnlyDictionary<string, string?>? settings 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("AccessLog:Directory", _logs.Path);
+        if (Time is { } time)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(time));
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Clickstream.Contracts;
-using Clickstream.Pixel.Nginx;
+using Clickstream.Contracts.Nginx;
 using Clickstream.Tests;
 
 namespace Clickstream.Pixel.Tests;

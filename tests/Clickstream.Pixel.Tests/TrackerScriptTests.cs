@@ -1,5 +1,5 @@
 using Clickstream.Pixel.Hits;
-using Clickstream.Pixel.Nginx;
+using Clickstream.Contracts.Nginx;
 using Clickstream.Tests;
 using static Clickstream.Pixel.Tests.RawHttp;
 
@@ -46,7 +46,7 @@ public sealed class TrackerScriptTests(PixelPair pair) : IClassFixture<PixelPair
     [Fact]
     public void The_nginx_renderer_refuses_a_script_it_cannot_quote()
     {
-        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TemplateFile));
+        var template = NginxConfig.Template;
         Assert.Throws<ArgumentException>(() => NginxConfig.Render(template, new NginxPixelSettings("/tmp/p", 8088, "/tmp/p/access.log", TrackerScript: "var a=$x;")));
         var quoted = NginxConfig.Render(template, new NginxPixelSettings("/tmp/p", 8088, "/tmp/p/access.log", TrackerScript: @"a='b\c'"));
         Assert.Contains(@"return 200 'a=\'b\\c\'';", quoted, StringComparison.Ordinal);

@@ -1,10 +1,12 @@
-namespace Clickstream.Pixel.Hits;
+namespace Clickstream.Pixel.AccessLog;
 
 /// <summary>
+/// The one clock of the line's <c>time</c> field: every writer of a line (the pixel's middleware, the logger of
+/// requests Kestrel rejects) takes it from this singleton, which reads the registered <see cref="TimeProvider"/>.
 /// Local time as nginx's <c>$time_iso8601</c> writes it, without a time-zone lookup per hit: the UTC offset is looked
 /// up again once a second (a daylight-saving change shows within a second, as nginx's cached time does).
 /// </summary>
-internal sealed class LocalClock(TimeProvider time)
+internal sealed class AccessLogClock(TimeProvider time)
 {
     private Snapshot _snapshot = new(DateTime.MinValue, TimeSpan.Zero);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
+using Clickstream.Contracts.Nginx;
 
-namespace Clickstream.Pixel.Nginx;
+namespace Clickstream.Pixel;
 
 /// <summary>
 /// <c>Clickstream.Pixel nginx-config PREFIX PORT LOG_PATH [Section:Key=value …]</c> prints the rendered nginx
@@ -33,8 +34,7 @@ internal static class NginxConfigCommand
             };
         }
 
-        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TemplateFile));
-        Console.Out.Write(NginxConfig.Render(template, settings));
+        Console.Out.Write(NginxConfig.Render(settings));
         return true;
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Clickstream.Pixel.Nginx;
+namespace Clickstream.Contracts.Nginx;
 
 /// <summary>
 /// What the nginx pixel is rendered with; the privacy and proxy knobs have the defaults of the Kestrel pixel's
@@ -24,18 +24,26 @@ public sealed record NginxPixelSettings(
     string? TrackerScript = null);
 
 /// <summary>
-/// Renders <c>Clickstream.Pixel/Nginx/pixel.conf.template</c>. BCL only, with no dependency on the rest of the pixel:
-/// the AppHost compiles this file in by link.
+/// Renders <c>pixel.conf.template</c> (beside this file, embedded in the assembly): the nginx pixel writes the same
+/// access-log line as the Kestrel pixel, so the template is part of the line's contract and lives with it. The
+/// pixel (<c>nginx-config</c>), the AppHost's nginx modes, the tests and the benchmarks all render it from here.
 /// </summary>
 public static class NginxConfig
 {
     private const string Indent = "        ";
+    private const string TemplateResource = "Clickstream.Contracts.AccessLog.Nginx.pixel.conf.template";
 
-    /// <summary>The template's path relative to the pixel project (and to its build output).</summary>
-    public static readonly string TemplateFile = System.IO.Path.Combine("Nginx", "pixel.conf.template");
-
-    /// <summary>The tracker script's path relative to the pixel project (and to its build output).</summary>
+    /// <summary>
+    /// The tracker script's path relative to the pixel project (and to its build output); it belongs to the pixel,
+    /// and the callers that render for nginx read it from there into <see cref="NginxPixelSettings.TrackerScript"/>.
+    /// </summary>
     public static readonly string TrackerScriptFile = System.IO.Path.Combine("Hits", "c.js");
+
+    /// <summary>The template's text, with its <c>{{placeholders}}</c>.</summary>
+    public static string Template { get; } = LoadTemplate();
+
+    /// <summary>The pixel's nginx configuration for <paramref name="settings"/>.</summary>
+    public static string Render(NginxPixelSettings settings) => Render(Template, settings);
 
     public static string Render(string template, NginxPixelSettings settings)
     {
@@ -110,6 +118,14 @@ public static class NginxConfig
         Indent + "\"~^(?<pixel_p2>[0-9a-f]{1,4}:[0-9a-f]{1,4})::\" \"$pixel_p2::\";\n" +
         Indent + "\"~^(?<pixel_p1>[0-9a-f]{1,4})::\" \"$pixel_p1::\";\n" +
         Indent + "\"~^::\" \"::\";";
+
+    private static string LoadTemplate()
+    {
+        using var stream = typeof(NginxConfig).Assembly.GetManifestResourceStream(TemplateResource)
+            ?? throw new InvalidOperationException($"The assembly holds no resource '{TemplateResource}'.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     private static string Lines(IEnumerable<string> lines) => string.Join('\n', lines);
 

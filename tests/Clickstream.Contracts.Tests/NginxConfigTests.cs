@@ -1,10 +1,20 @@
-using Clickstream.Pixel.Nginx;
+using System.Text.RegularExpressions;
+using Clickstream.Contracts.Nginx;
 
-namespace Clickstream.Pixel.Tests;
+namespace Clickstream.Contracts.Tests;
 
 public sealed class NginxConfigTests
 {
-    private static readonly string Template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TemplateFile));
+    private static readonly string Template = NginxConfig.Template;
+
+    [Fact]
+    public void The_template_writes_the_contract_fields_in_their_order()
+    {
+        var format = Regex.Match(Template, @"log_format pixel escape=json '(?<line>[^']*)';").Groups["line"].Value;
+        var names = Regex.Matches(format, @"""(?<name>[a-z]+)"":").Select(m => m.Groups["name"].Value);
+
+        Assert.Equal(AccessLogFields.All, names);
+    }
 
     [Fact]
     public void Render_fills_every_placeholder()
