@@ -46,7 +46,9 @@ public sealed class BlobCheckpointStore : ICheckpointStore
 
     public void Write(string name, ReadOnlyMemory<byte> data)
     {
-        using var stream = new MemoryStream(data.ToArray(), writable: false);
+        using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var array)
+            ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+            : new MemoryStream(data.ToArray(), writable: false);
         Write(name, stream);
     }
 

@@ -8,11 +8,13 @@ namespace Clickstream.Consumer.Checkpoints;
 /// (int64), the payload, then its XxHash64. A truncated, partial or altered file fails the length or the
 /// hash before anything is loaded from it. The version changes whenever the payload's layout does; an
 /// older consumer refuses a newer checkpoint instead of misreading it, a newer one reads the older layouts.
-/// Version 2 added what was counted before the current topic began.
+/// Version 2 added what was counted before the current topic began. Version 3: keys of top tables written once and
+/// then referred to by number, bucket counters and sketches as varints, top tables as bounded heavy-hitter counters,
+/// no history of its own for the all-sites view (merged from the sites'), open sessions plus the visitors seen before.
 /// </summary>
 public static class CheckpointFormat
 {
-    public const int Version = 2;
+    public const int Version = 3;
     public const int OldestReadable = 1;
     public const string Prefix = "state-";
     public const string Suffix = ".ckpt";
@@ -28,23 +30,34 @@ public static class CheckpointFormat
             : null;
 
     /// <summary>Writes the payload through <paramref name="write"/> and frames it.</summary>
-    public static byte[] Encode(Action<BinaryWriter> write, int sizeHint)
+    public static byte[] Encode(Action<CheckpointWriter> write, int sizeHint)
     {
-        using var stream = new MemoryStream(sizeHint + HeaderSize + 8);
-        stream.Write(Magic);
-        stream.Write(stackalloc byte[HeaderSize - 8]);
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        using var buffer = new MemoryStream(sizeHint + HeaderSize + 8);
+        return Encode(buffer, write).ToArray();
+    }
+
+    /// <summary>
+    /// Frames the payload into <paramref name="buffer"/> (emptied first, kept by the caller from one checkpoint to the
+    /// next, so a capture reuses one large buffer instead of growing and copying a new one each time); the frame is
+    /// the buffer's content until its next use.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Encode(MemoryStream buffer, Action<CheckpointWriter> write)
+    {
+        buffer.SetLength(0);
+        buffer.Write(Magic);
+        buffer.Write(stackalloc byte[HeaderSize - 8]);
+        using (var writer = new CheckpointWriter(buffer))
         {
             write(writer);
         }
 
-        var payloadLength = stream.Length - HeaderSize;
+        var payloadLength = buffer.Length - HeaderSize;
         Span<byte> hash = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(hash, XxHash64.HashToUInt64(stream.GetBuffer().AsSpan(HeaderSize, (int)payloadLength)));
-        stream.Write(hash);
-        var bytes = stream.ToArray();
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), Version);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(12), payloadLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(hash, XxHash64.HashToUInt64(buffer.GetBuffer().AsSpan(HeaderSize, (int)payloadLength)));
+        buffer.Write(hash);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.Span[8..], Version);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.Span[12..], payloadLength);
         return bytes;
     }
 

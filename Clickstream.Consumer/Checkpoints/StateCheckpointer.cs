@@ -50,7 +50,10 @@ public sealed partial class StateCheckpointer(
     private long _lastWritten;
     private bool _dirty;
     private long _due;
-    private int _sizeHint = 1 << 16;
+    // One buffer for every capture (the next capture waits for the write of the last): a checkpoint of tens of
+    // megabytes no longer grows a new array by doubling and copies it out each time, garbage that the GC's large
+    // object heap kept around between full collections.
+    private readonly MemoryStream _buffer = new(1 << 16);
     private Task _writing = Task.CompletedTask;
 
     public bool Enabled => _store is not null;
@@ -94,8 +97,11 @@ public sealed partial class StateCheckpointer(
             }
 
             var started = Stopwatch.GetTimestamp();
-            using var reader = new BinaryReader(new MemoryStream(payload.ToArray(), writable: false), System.Text.Encoding.UTF8);
-            var offsets = Load(reader, version);
+            using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(payload, out var array)
+                ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+                : new MemoryStream(payload.ToArray(), writable: false);
+            using var reader = new CheckpointReader(stream, version);
+            var offsets = Load(reader);
             lock (_gate)
             {
                 _restored = offsets;
@@ -115,7 +121,6 @@ public sealed partial class StateCheckpointer(
             var restored = stats.Snapshot();
             RestoredCounts = (restored.TotalEvents, restored.DuplicatesDropped);
             _restoredPosition = offsets.Values.Sum();
-            _sizeHint = bytes.Length;
             LogRestored(name, bytes.Length, offsets.Count, _restoredPosition, stats.TotalEvents, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return true;
         }
@@ -232,7 +237,7 @@ public sealed partial class StateCheckpointer(
         Enabled, _store?.Location, _restoredSequence, _restoredPosition, Position,
         metrics.Written, metrics.Failed, metrics.Corrupt, metrics.RestartedPartitions, metrics.LastBytes, metrics.LastCaptureMs, metrics.LastWriteMs);
 
-    private (long Sequence, byte[] Bytes, Lake.LakeBatch? Events) Capture()
+    private (long Sequence, ReadOnlyMemory<byte> Bytes, Lake.LakeBatch? Events) Capture()
     {
         var started = Stopwatch.GetTimestamp();
         Dictionary<int, long> offsets;
@@ -243,15 +248,13 @@ public sealed partial class StateCheckpointer(
         }
 
         var sequence = ++_sequence;
-        var bytes = CheckpointFormat.Encode(writer => Save(writer, sequence, offsets), _sizeHint);
-        _sizeHint = bytes.Length;
+        var bytes = CheckpointFormat.Encode(_buffer, writer => Save(writer, sequence, offsets));
         metrics.Captured(bytes.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return (sequence, bytes, lake.Enabled ? lake.Seal() : null);
     }
 
-    private void Store(long sequence, byte[] bytes, Lake.LakeBatch? events)
+    private void Store(long sequence, ReadOnlyMemory<byte> bytes, Lake.LakeBatch? events)
     {
-        var started = Stopwatch.GetTimestamp();
         try
         {
             // The lake's part first: a part is kept only when a checkpoint at or after it is (see EventLake).
@@ -260,6 +263,8 @@ public sealed partial class StateCheckpointer(
                 lake.WriteParts(sequence, events);
             }
 
+            // Timed alone: the lake's parts above are the lake's cost, not the checkpoint's.
+            var started = Stopwatch.GetTimestamp();
             _store!.Write(CheckpointFormat.NameOf(sequence), bytes);
             metrics.WrittenIn(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             foreach (var old in _store.List().Select(n => (Name: n, Sequence: CheckpointFormat.SequenceOf(n)))
@@ -304,7 +309,7 @@ public sealed partial class StateCheckpointer(
     }
 
     /// <summary>The payload: topic, offsets, the redelivery window, then the aggregates.</summary>
-    private void Save(BinaryWriter writer, long sequence, Dictionary<int, long> offsets)
+    private void Save(CheckpointWriter writer, long sequence, Dictionary<int, long> offsets)
     {
         writer.Write(sequence);
         writer.Write(settings.Topic);
@@ -321,7 +326,7 @@ public sealed partial class StateCheckpointer(
         stats.Save(writer);
     }
 
-    private Dictionary<int, long> Load(BinaryReader reader, int version)
+    private Dictionary<int, long> Load(CheckpointReader reader)
     {
         reader.ReadInt64(); // sequence, also in the name
         var topic = reader.ReadString();
@@ -332,7 +337,7 @@ public sealed partial class StateCheckpointer(
             offsets[reader.ReadInt32()] = reader.ReadInt64();
         }
 
-        if (version >= 2)
+        if (reader.Version >= 2)
         {
             TopicBase = (reader.ReadInt64(), reader.ReadInt64());
         }

@@ -1,4 +1,4 @@
-using Clickstream.Consumer.Checkpoints;
+using Clickstream.ServiceDefaults.Files;
 
 namespace Clickstream.Consumer.Lake;
 

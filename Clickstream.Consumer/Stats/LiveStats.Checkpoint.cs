@@ -8,7 +8,7 @@ namespace Clickstream.Consumer.Stats;
 /// </summary>
 public sealed partial class LiveStats
 {
-    internal void Save(BinaryWriter writer)
+    internal void Save(CheckpointWriter writer)
     {
         lock (_gate)
         {
@@ -31,7 +31,7 @@ public sealed partial class LiveStats
         Sites.Save(writer);
     }
 
-    internal void Load(BinaryReader reader)
+    internal void Load(CheckpointReader reader)
     {
         lock (_gate)
         {

@@ -13,12 +13,20 @@ public readonly record struct SessionStep(ulong Session, bool NewSession, bool N
 /// tracker keeps it in its own cookie, 30 minutes by default); else a session ends after
 /// <see cref="Timeout"/> without an event from that visitor on that site. Time is the hit's own (a replay
 /// sessionises as it happened), or the <see cref="TimeProvider"/>'s when a line has none; a session does
-/// not end at midnight. Bounded: beyond <c>maxTracked</c> visitors, those idle past the timeout are
-/// forgotten first; if none is, a new visitor's events each count as a session of their own. Not thread-safe.
+/// not end at midnight. Bounded by inactivity: a session idle for <see cref="Forget"/> (beyond the timeout, so a
+/// tracker whose own session outlasts ours still continues it) is closed for good, checked once per timeout of
+/// hit time, and only its visitor is remembered (8 bytes instead of the session's state), so that visitor's next
+/// session counts as returning. Open sessions are then those of the last hours, whatever the history's length.
+/// Beyond <c>maxTracked</c> open sessions, those idle past the timeout are closed first; if none is, a new
+/// visitor's events each count as a session of their own. At most <c>maxTracked</c> visitors are remembered,
+/// the longest gone forgotten first (their next session counts as a new visitor's). Not thread-safe.
 /// </summary>
 public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1_000_000)
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>A session idle this long is closed and forgotten (its visitor is remembered as seen).</summary>
+    public static readonly TimeSpan Forget = TimeSpan.FromHours(2);
 
     private struct State
     {
@@ -30,9 +38,16 @@ public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1
     }
 
     private readonly Dictionary<ulong, State> _states = [];
+    private readonly HashSet<ulong> _seen = [];
+    private readonly Queue<ulong> _seenOrder = new();
     private ulong _nextSession;
+    private long _nextPrune;
 
+    /// <summary>Open sessions.</summary>
     public int Tracked => _states.Count;
+
+    /// <summary>Visitors (per site) whose sessions were closed, remembered as seen.</summary>
+    public int Remembered => _seen.Count;
 
     /// <param name="site">The event's site.</param>
     /// <param name="visitor">The visitor's id (cookie hash or cookieless id).</param>
@@ -44,17 +59,23 @@ public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1
         var key = Mix(visitor, StableHash(site));
         var trackerSession = e.SessionId is { } sid ? Mix(StableHash(sid), StableHash(site)) | 1 : 0;
         var isPageView = e.Type is EventType.PageView or EventType.Hit;
+        if (ticks >= _nextPrune)
+        {
+            _nextPrune = ticks + Timeout.Ticks;
+            Prune(ticks, Forget);
+        }
+
         var known = _states.TryGetValue(key, out var state);
         if (!known && _states.Count >= maxTracked)
         {
-            Prune(ticks);
+            Prune(ticks, Timeout);
         }
 
         var newSession = !known
             || (trackerSession != 0 ? trackerSession != state.TrackerSession : ticks - state.LastTicks > Timeout.Ticks);
         if (newSession)
         {
-            var returning = e.SessionIndex is { } vid ? vid > 1 : known;
+            var returning = e.SessionIndex is { } vid ? vid > 1 : known || _seen.Contains(key);
             state = new State
             {
                 Session = trackerSession != 0 ? trackerSession : Mix(++_nextSession, key) & ~1UL,
@@ -82,14 +103,30 @@ public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1
         return new SessionStep(state.Session, newSession, newSession && !state.Returning, entry, second);
     }
 
-    private void Prune(long nowTicks)
+    /// <summary>Closes the sessions idle longer than <paramref name="idle"/>, remembering their visitors.</summary>
+    private void Prune(long nowTicks, TimeSpan idle)
     {
         foreach (var (key, state) in _states)
         {
-            if (nowTicks - state.LastTicks > Timeout.Ticks)
+            if (nowTicks - state.LastTicks > idle.Ticks)
             {
                 _states.Remove(key); // removing while enumerating a Dictionary is allowed since .NET Core 3.0
+                Remember(key);
             }
+        }
+    }
+
+    private void Remember(ulong key)
+    {
+        if (!_seen.Add(key))
+        {
+            return;
+        }
+
+        _seenOrder.Enqueue(key);
+        if (_seen.Count > maxTracked)
+        {
+            _seen.Remove(_seenOrder.Dequeue());
         }
     }
 

@@ -54,13 +54,13 @@ public sealed class CheckpointFormatTests
         original.Lost(3);
         using (var stream = new MemoryStream())
         {
-            using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            using (var writer = new CheckpointWriter(stream))
             {
                 original.Save(writer);
             }
 
             stream.Position = 0;
-            using var reader = new BinaryReader(stream);
+            using var reader = new CheckpointReader(stream, CheckpointFormat.Version);
             copy.Load(reader);
             Assert.Equal(stream.Length, stream.Position);
         }

@@ -110,6 +110,40 @@ public sealed class SessionTests
         Assert.Equal(2, sessions.Tracked);
         Assert.False(sessions.Track("shop", 2, PageView(), Noon.AddMinutes(41)).NewSession);
     }
+
+    [Fact]
+    public void Sessions_idle_past_the_forget_time_close_and_their_visitors_still_return()
+    {
+        var sessions = new SessionTracker(new FakeTimeProvider(Noon));
+        // A day of visitors, a new one every minute, each seen once: only the last hours' sessions stay open.
+        for (var minute = 0; minute < 24 * 60; minute++)
+        {
+            sessions.Track("shop", (ulong)minute, PageView(), Noon.AddMinutes(minute));
+        }
+
+        var openAtMost = (int)(SessionTracker.Forget + SessionTracker.Timeout).TotalMinutes + 1;
+        Assert.InRange(sessions.Tracked, (int)SessionTracker.Forget.TotalMinutes, openAtMost);
+        Assert.Equal((24 * 60) - sessions.Tracked, sessions.Remembered);
+
+        // The first visitor, back a day later: a new session of a returning visitor.
+        var back = sessions.Track("shop", 0, PageView(), Noon.AddDays(1));
+        Assert.True(back.NewSession);
+        Assert.False(back.NewVisitor);
+        Assert.True(sessions.Track("shop", 1_000_000, PageView(), Noon.AddDays(1)).NewVisitor);
+
+        // A checkpoint keeps both the open sessions and the visitors remembered.
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            sessions.Save(writer);
+        }
+
+        stream.Position = 0;
+        var restored = new SessionTracker(new FakeTimeProvider(Noon));
+        restored.Load(new BinaryReader(stream));
+        Assert.Equal((sessions.Tracked, sessions.Remembered), (restored.Tracked, restored.Remembered));
+        Assert.False(restored.Track("shop", 5, PageView(), Noon.AddDays(2)).NewVisitor);
+    }
 }
 
 public sealed class CookielessVisitorTests

@@ -1,3 +1,4 @@
+using Clickstream.Consumer.Checkpoints;
 using Clickstream.Contracts.Analytics;
 
 namespace Clickstream.Consumer.Stats.History;
@@ -22,21 +23,31 @@ public sealed record RangeFigures(
 /// (one per day: a year is 365 small buckets). A range is answered from the coarsest buckets that fit it
 /// exactly: whole UTC days beyond the hours kept, whole hours, then minutes at its edges. Where an edge
 /// falls inside an hour older than the minutes kept (a time zone with a half-hour offset, 48 hours back),
-/// the whole hour is used and the figures say <c>approximate</c>. Not thread-safe: the owner locks.
+/// the whole hour is used and the figures say <c>approximate</c>. The all-sites view is not kept apart: its
+/// range merges every site's buckets when asked (counts add, sketches merge to exactly the registers one
+/// all-sites sketch would hold, top tables add). Bounded: buckets drop out of the minutes and hours as the
+/// clock moves, each bucket's top tables keep at most <see cref="MinuteTops"/>, <see cref="HourTops"/> or
+/// <see cref="DayTops"/> counters, and keys are shared (<see cref="MaxInterned"/>) instead of one string per
+/// bucket. Not thread-safe: the owner locks.
 /// </summary>
 public sealed class SiteHistory
 {
     public static readonly TimeSpan MinutesKept = TimeSpan.FromHours(48);
     public static readonly TimeSpan HoursKept = TimeSpan.FromDays(90);
-    private const int MinuteKeys = 50;
-    private const int HourKeys = 500;
-    private const int DayKeys = 2_000;
+    public static readonly TopCapacities MinuteTops = new(16, 8, 8);
+    public static readonly TopCapacities HourTops = new(32, 16, 16);
+    public static readonly TopCapacities DayTops = new(200, 50, 50);
+    private const int MaxInterned = 20_000;
     private const int TopN = 10;
 
     private readonly Dictionary<long, HistoryBucket> _minutes = [];
     private readonly Dictionary<long, HistoryBucket> _hours = [];
     private readonly Dictionary<long, HistoryBucket> _days = [];
+    private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
+    private readonly Func<string, string> _intern;
     private long _nextTrim;
+
+    public SiteHistory() => _intern = Intern;
 
     public int BucketCount => _minutes.Count + _hours.Count + _days.Count;
 
@@ -46,19 +57,22 @@ public sealed class SiteHistory
         var ticks = at.UtcTicks;
         if (ticks >= now.UtcTicks - MinutesKept.Ticks)
         {
-            Add(Bucket(_minutes, ticks - (ticks % TimeSpan.TicksPerMinute), MinuteKeys), e, visitor, step);
+            Add(Bucket(_minutes, ticks - (ticks % TimeSpan.TicksPerMinute), MinuteTops), e, visitor, step);
         }
 
         if (ticks >= now.UtcTicks - HoursKept.Ticks)
         {
-            Add(Bucket(_hours, ticks - (ticks % TimeSpan.TicksPerHour), HourKeys), e, visitor, step);
+            Add(Bucket(_hours, ticks - (ticks % TimeSpan.TicksPerHour), HourTops), e, visitor, step);
         }
 
-        Add(Bucket(_days, ticks - (ticks % TimeSpan.TicksPerDay), DayKeys), e, visitor, step);
+        Add(Bucket(_days, ticks - (ticks % TimeSpan.TicksPerDay), DayTops), e, visitor, step);
     }
 
     /// <summary>The figures of [<paramref name="from"/>, <paramref name="to"/>).</summary>
-    public RangeFigures Query(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now)
+    public RangeFigures Query(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now) => Query([this], from, to, now);
+
+    /// <summary>The figures of [<paramref name="from"/>, <paramref name="to"/>) over several sites' histories merged.</summary>
+    public static RangeFigures Query(IReadOnlyCollection<SiteHistory> histories, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now)
     {
         var merged = new Merged();
         var (minuteHorizon, hourHorizon) = (now.UtcTicks - MinutesKept.Ticks, now.UtcTicks - HoursKept.Ticks);
@@ -68,18 +82,18 @@ public sealed class SiteHistory
             // A day bucket holds every event of its UTC day, so a whole day is always answered by it.
             if (t % TimeSpan.TicksPerDay == 0 && t + TimeSpan.TicksPerDay <= end)
             {
-                merged.Add(_days.GetValueOrDefault(t));
+                merged.Add(histories, h => h._days, t);
                 t += TimeSpan.TicksPerDay;
             }
             else if (t % TimeSpan.TicksPerHour == 0 && t + TimeSpan.TicksPerHour <= end && t >= hourHorizon)
             {
-                merged.Add(_hours.GetValueOrDefault(t));
+                merged.Add(histories, h => h._hours, t);
                 t += TimeSpan.TicksPerHour;
             }
             else if (t >= minuteHorizon)
             {
                 var minute = t - (t % TimeSpan.TicksPerMinute);
-                merged.Add(_minutes.GetValueOrDefault(minute));
+                merged.Add(histories, h => h._minutes, minute);
                 t = minute + TimeSpan.TicksPerMinute;
             }
             else
@@ -88,7 +102,7 @@ public sealed class SiteHistory
                 var hour = t - (t % TimeSpan.TicksPerHour);
                 var day = t - (t % TimeSpan.TicksPerDay);
                 var byHour = hour >= hourHorizon;
-                merged.Add(byHour ? _hours.GetValueOrDefault(hour) : _days.GetValueOrDefault(day));
+                merged.Add(histories, byHour ? h => h._hours : h => h._days, byHour ? hour : day);
                 merged.Approximate = true;
                 t = byHour ? hour + TimeSpan.TicksPerHour : day + TimeSpan.TicksPerDay;
             }
@@ -97,18 +111,18 @@ public sealed class SiteHistory
         return merged.Figures();
     }
 
-    private static HistoryBucket Bucket(Dictionary<long, HistoryBucket> buckets, long start, int maxKeys)
+    private static HistoryBucket Bucket(Dictionary<long, HistoryBucket> buckets, long start, TopCapacities capacities)
     {
         if (!buckets.TryGetValue(start, out var bucket))
         {
-            bucket = new HistoryBucket(maxKeys);
+            bucket = new HistoryBucket(capacities);
             buckets[start] = bucket;
         }
 
         return bucket;
     }
 
-    private static void Add(HistoryBucket bucket, AnalyticsEvent e, ulong visitor, SessionStep step)
+    private void Add(HistoryBucket bucket, AnalyticsEvent e, ulong visitor, SessionStep step)
     {
         bucket.Events++;
         bucket.Visitors.Add(visitor);
@@ -120,14 +134,14 @@ public sealed class SiteHistory
         if (e.Type is EventType.PageView or EventType.Hit)
         {
             bucket.Pageviews++;
-            bucket.Pages.Add(e.PagePath ?? "(unknown)");
+            bucket.Pages.Add(e.PagePath ?? "(unknown)", _intern);
             if (step.Entry)
             {
                 bucket.Entries++;
-                bucket.Sources.Add(e.Source ?? Sources.Direct);
+                bucket.Sources.Add(e.Source ?? Sources.Direct, _intern);
                 if (e.Campaign is { } campaign)
                 {
-                    bucket.Campaigns.Add(campaign);
+                    bucket.Campaigns.Add(campaign, _intern);
                 }
             }
 
@@ -141,6 +155,22 @@ public sealed class SiteHistory
         {
             bucket.EngagedMs += Math.Min(engaged, 30 * 60 * 1000);
         }
+    }
+
+    /// <summary>One string per distinct key for every bucket that keeps it (bounded; beyond it keys are kept as they come).</summary>
+    private string Intern(string key)
+    {
+        if (_interned.TryGetValue(key, out var shared))
+        {
+            return shared;
+        }
+
+        if (_interned.Count < MaxInterned)
+        {
+            _interned[key] = key;
+        }
+
+        return key;
     }
 
     /// <summary>Drops minutes and hours past their horizon, once a minute of the clock.</summary>
@@ -164,7 +194,7 @@ public sealed class SiteHistory
         }
     }
 
-    public void Save(BinaryWriter writer)
+    public void Save(CheckpointWriter writer)
     {
         foreach (var buckets in (Dictionary<long, HistoryBucket>[])[_minutes, _hours, _days])
         {
@@ -177,20 +207,29 @@ public sealed class SiteHistory
         }
     }
 
-    public void Load(BinaryReader reader)
+    public void Load(CheckpointReader reader)
     {
-        foreach (var (buckets, keys) in ((Dictionary<long, HistoryBucket>, int)[])[(_minutes, MinuteKeys), (_hours, HourKeys), (_days, DayKeys)])
+        foreach (var (buckets, capacities) in ((Dictionary<long, HistoryBucket>, TopCapacities)[])[(_minutes, MinuteTops), (_hours, HourTops), (_days, DayTops)])
         {
             buckets.Clear();
             var n = reader.ReadInt32();
             for (var i = 0; i < n; i++)
             {
                 var start = reader.ReadInt64();
-                buckets[start] = HistoryBucket.Load(reader, keys);
+                buckets[start] = HistoryBucket.Load(reader, capacities, _intern);
             }
         }
 
         _nextTrim = 0;
+    }
+
+    /// <summary>Forgets every bucket (a view whose figures are now computed from others).</summary>
+    public void Clear()
+    {
+        _minutes.Clear();
+        _hours.Clear();
+        _days.Clear();
+        _interned.Clear();
     }
 
     /// <summary>Buckets merged into one range.</summary>
@@ -204,12 +243,19 @@ public sealed class SiteHistory
 
         public bool Approximate { get; set; }
 
-        public void Add(HistoryBucket? bucket)
+        public void Add(IReadOnlyCollection<SiteHistory> histories, Func<SiteHistory, Dictionary<long, HistoryBucket>> resolution, long start)
         {
-            if (bucket is null)
+            foreach (var history in histories)
             {
-                return;
+                if (resolution(history).TryGetValue(start, out var bucket))
+                {
+                    Add(bucket);
+                }
             }
+        }
+
+        private void Add(HistoryBucket bucket)
+        {
 
             _events += bucket.Events;
             _pageviews += bucket.Pageviews;
@@ -236,11 +282,11 @@ public sealed class SiteHistory
             Top(_campaigns),
             Approximate);
 
-        private static void Sum(Dictionary<string, long> into, TopCounter from)
+        private static void Sum(Dictionary<string, long> into, HeavyHitters from)
         {
-            foreach (var (key, count) in from.Counts)
+            foreach (var entry in from.Entries)
             {
-                into[key] = into.GetValueOrDefault(key) + count;
+                into[entry.Key] = into.GetValueOrDefault(entry.Key) + entry.Count;
             }
         }
 

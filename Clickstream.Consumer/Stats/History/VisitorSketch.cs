@@ -1,28 +1,37 @@
 using System.Numerics;
+using Clickstream.Consumer.Checkpoints;
 
 namespace Clickstream.Consumer.Stats.History;
 
 /// <summary>
 /// A HyperLogLog of the visitors of one time bucket, mergeable with any other (register-wise maximum), so a
 /// range's visitors are one estimate over its buckets, not a sum that counts a returning visitor per bucket.
-/// 2^12 registers (±1.6 %): kept sparse (index → rank) while few registers are set, which is every minute
-/// bucket and most hour buckets, and dense (4 KiB) beyond; thousands of buckets per site stay small.
+/// 2^12 registers (±1.6 %), in every resolution, so any buckets merge. Sparse while few registers are set
+/// (every minute bucket, most hour buckets): the set registers as a sorted array of <c>index &lt;&lt; 8 | rank</c>,
+/// 4 bytes each in memory and about 2 in a checkpoint (index deltas as varints); dense (4 KiB) beyond
+/// <see cref="SparseLimit"/> registers, where the dense form is no larger. Sparse and dense hold the same
+/// registers, so the estimate does not depend on the form.
 /// </summary>
 public sealed class VisitorSketch
 {
     public const int Precision = 12;
     public const int Registers = 1 << Precision;
-    private const int SparseLimit = 512;
+    private const int SparseLimit = 768;
+    private const int DenseMarker = -1;
 
-    private Dictionary<ushort, byte>? _sparse = [];
+    private uint[] _sparse = [];
+    private int _count;
     private byte[]? _dense;
 
     /// <summary>The relative standard error of an estimate from merged sketches.</summary>
     public static double StandardError => 1.04 / Math.Sqrt(Registers);
 
+    /// <summary>Registers set (sparse) or <see cref="Registers"/> (dense).</summary>
+    public int Size => _dense is null ? _count : Registers;
+
     public void Add(ulong hash)
     {
-        var index = (ushort)(hash >> (64 - Precision));
+        var index = (int)(hash >> (64 - Precision));
         var rank = (byte)(BitOperations.LeadingZeroCount((hash << Precision) | (1UL << (Precision - 1))) + 1);
         if (_dense is not null)
         {
@@ -34,16 +43,33 @@ public sealed class VisitorSketch
             return;
         }
 
-        if (!_sparse!.TryGetValue(index, out var current) || rank > current)
+        var at = Find(index);
+        if (at >= 0)
         {
-            _sparse[index] = rank;
-            if (_sparse.Count > SparseLimit)
+            if (rank > (byte)_sparse[at])
             {
-                _dense = new byte[Registers];
-                MergeInto(_dense);
-                _sparse = null;
+                _sparse[at] = ((uint)index << 8) | rank;
             }
+
+            return;
         }
+
+        if (_count == SparseLimit)
+        {
+            ToDense();
+            _dense![index] = Math.Max(_dense[index], rank);
+            return;
+        }
+
+        at = ~at;
+        if (_count == _sparse.Length)
+        {
+            Array.Resize(ref _sparse, Math.Min(SparseLimit, Math.Max(4, _count * 2)));
+        }
+
+        Array.Copy(_sparse, at, _sparse, at + 1, _count - at);
+        _sparse[at] = ((uint)index << 8) | rank;
+        _count++;
     }
 
     /// <summary>Register-wise maximum into <paramref name="registers"/> (length <see cref="Registers"/>).</summary>
@@ -62,8 +88,9 @@ public sealed class VisitorSketch
             return;
         }
 
-        foreach (var (index, rank) in _sparse!)
+        for (var i = 0; i < _count; i++)
         {
+            var (index, rank) = ((int)(_sparse[i] >> 8), (byte)_sparse[i]);
             if (rank > registers[index])
             {
                 registers[index] = rank;
@@ -86,39 +113,149 @@ public sealed class VisitorSketch
         return (long)Math.Round(raw <= 2.5 * m && zeros > 0 ? m * Math.Log(m / zeros) : raw);
     }
 
+    /// <summary>This sketch's own estimate.</summary>
+    public long Estimate()
+    {
+        var registers = new byte[Registers];
+        MergeInto(registers);
+        return Estimate(registers);
+    }
+
+    /// <summary>Sparse: the count, then per register the index's distance from the previous one (varint) and the rank; dense: -1 and the registers.</summary>
     public void Save(BinaryWriter writer)
     {
         if (_dense is not null)
         {
-            writer.Write(-1);
+            writer.Write7BitEncodedInt(DenseMarker);
             writer.Write(_dense);
             return;
         }
 
-        writer.Write(_sparse!.Count);
-        foreach (var (index, rank) in _sparse)
+        writer.Write7BitEncodedInt(_count);
+        var previous = 0;
+        for (var i = 0; i < _count; i++)
         {
-            writer.Write(index);
-            writer.Write(rank);
+            var index = (int)(_sparse[i] >> 8);
+            writer.Write7BitEncodedInt(index - previous);
+            writer.Write((byte)_sparse[i]);
+            previous = index;
         }
     }
 
     public static VisitorSketch Load(BinaryReader reader)
     {
-        var sketch = new VisitorSketch();
-        var n = reader.ReadInt32();
-        if (n < 0)
+        if (reader is not CheckpointReader { Version: >= 3 })
         {
-            sketch._sparse = null;
+            return LoadVersion2(reader);
+        }
+
+        var sketch = new VisitorSketch();
+        var n = reader.Read7BitEncodedInt();
+        if (n == DenseMarker)
+        {
             sketch._dense = reader.ReadBytes(Registers);
             return sketch;
         }
 
+        if (n is < 0 or > SparseLimit)
+        {
+            throw new InvalidDataException($"A sparse sketch of {n} registers.");
+        }
+
+        sketch._sparse = new uint[n];
+        var index = 0;
         for (var i = 0; i < n; i++)
         {
-            sketch._sparse![reader.ReadUInt16()] = reader.ReadByte();
+            index += reader.Read7BitEncodedInt();
+            sketch._sparse[i] = ((uint)index << 8) | reader.ReadByte();
+        }
+
+        sketch._count = n;
+        return sketch;
+    }
+
+    /// <summary>The layout of format versions 1 and 2: int32 count (-1: dense), then (uint16 index, rank) pairs in any order.</summary>
+    private static VisitorSketch LoadVersion2(BinaryReader reader)
+    {
+        var sketch = new VisitorSketch();
+        var n = reader.ReadInt32();
+        if (n < 0)
+        {
+            sketch._dense = reader.ReadBytes(Registers);
+            return sketch;
+        }
+
+        var registers = new byte[Registers];
+        for (var i = 0; i < n; i++)
+        {
+            var (index, rank) = (reader.ReadUInt16(), reader.ReadByte());
+            registers[index] = Math.Max(registers[index], rank);
+        }
+
+        for (var i = 0; i < Registers; i++)
+        {
+            if (registers[i] != 0)
+            {
+                sketch.Add(i, registers[i]);
+            }
         }
 
         return sketch;
+    }
+
+    private void Add(int index, byte rank)
+    {
+        // Registers in ascending order while loading: append (or turn dense past the limit).
+        if (_dense is null && _count == SparseLimit)
+        {
+            ToDense();
+        }
+
+        if (_dense is not null)
+        {
+            _dense[index] = Math.Max(_dense[index], rank);
+            return;
+        }
+
+        if (_count == _sparse.Length)
+        {
+            Array.Resize(ref _sparse, Math.Min(SparseLimit, Math.Max(4, _count * 2)));
+        }
+
+        _sparse[_count++] = ((uint)index << 8) | rank;
+    }
+
+    /// <summary>The sparse registers into a dense array (built apart first: <see cref="MergeInto"/> reads the dense one once it is set).</summary>
+    private void ToDense()
+    {
+        var dense = new byte[Registers];
+        MergeInto(dense);
+        (_dense, _sparse, _count) = (dense, [], 0);
+    }
+
+    /// <summary>The position of <paramref name="index"/> in the sparse array, or its complement where it would go.</summary>
+    private int Find(int index)
+    {
+        var (low, high) = (0, _count - 1);
+        while (low <= high)
+        {
+            var middle = (low + high) >>> 1;
+            var at = (int)(_sparse[middle] >> 8);
+            if (at == index)
+            {
+                return middle;
+            }
+
+            if (at < index)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return ~low;
     }
 }

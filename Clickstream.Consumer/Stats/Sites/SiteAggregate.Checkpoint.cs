@@ -5,14 +5,14 @@ namespace Clickstream.Consumer.Stats.Sites;
 /// <summary>One site's figures as a checkpoint stores them (the caller holds the lock).</summary>
 public sealed partial class SiteAggregate
 {
-    internal void Save(BinaryWriter writer)
+    internal void Save(CheckpointWriter writer)
     {
         foreach (var value in Counters())
         {
             writer.Write(value);
         }
 
-        History.Save(writer);
+        History?.Save(writer);
         _visitors.Save(writer);
         _active.Save(writer);
         _pageviewsPerMinute.Save(writer);
@@ -38,12 +38,19 @@ public sealed partial class SiteAggregate
         }
     }
 
-    internal void Load(BinaryReader reader)
+    internal void Load(CheckpointReader reader)
     {
         (_events, _pageviews, _sessions, _entries, _nonBounced, _newVisitorSessions, _engagedMs, _bots) =
             (reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(),
              reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
-        History.Load(reader);
+        if (History is not null)
+        {
+            History.Load(reader);
+        }
+        else if (reader.Version < 3)
+        {
+            new History.SiteHistory().Load(reader); // the all-sites view kept its own history before version 3: read past it
+        }
         _visitors.Load(reader);
         _active.Load(reader);
         _pageviewsPerMinute.Load(reader);

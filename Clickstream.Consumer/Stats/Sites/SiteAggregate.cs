@@ -39,7 +39,7 @@ public sealed record SiteSnapshot(
 /// systems and devices count sessions (at their first page view); custom events count events. Bots never
 /// reach it (they are counted apart). Not thread-safe: <see cref="SiteStats"/> locks around it.
 /// </summary>
-public sealed partial class SiteAggregate(string? site)
+public sealed partial class SiteAggregate(string? site, bool keepsHistory = true)
 {
     public const int MinutesShown = 30;
     private const int TopN = 10;
@@ -79,15 +79,15 @@ public sealed partial class SiteAggregate(string? site)
 
     public long Pageviews => _pageviews;
 
-    /// <summary>The same figures in minute, hour and day buckets, for ranges.</summary>
-    public History.SiteHistory History { get; } = new();
+    /// <summary>The same figures in minute, hour and day buckets, for ranges; null for the all-sites view, whose ranges merge the sites'.</summary>
+    public History.SiteHistory? History { get; } = keepsHistory ? new() : null;
 
     public void Bot() => _bots++;
 
     public void Apply(AnalyticsEvent e, ulong visitor, SessionStep step, DateTimeOffset at, DateTimeOffset now)
     {
         _events++;
-        History.Apply(e, visitor, step, at, now);
+        History?.Apply(e, visitor, step, at, now);
         _visitors.Add(visitor);
         _active.Seen(visitor, at, now);
         if (step.NewSession)

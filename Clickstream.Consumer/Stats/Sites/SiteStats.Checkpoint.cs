@@ -1,3 +1,5 @@
+using Clickstream.Consumer.Checkpoints;
+
 namespace Clickstream.Consumer.Stats.Sites;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Clickstream.Consumer.Stats.Sites;
 /// </summary>
 public sealed partial class SiteStats
 {
-    internal void Save(BinaryWriter writer)
+    internal void Save(CheckpointWriter writer)
     {
         lock (_gate)
         {
@@ -31,7 +33,7 @@ public sealed partial class SiteStats
         }
     }
 
-    internal void Load(BinaryReader reader)
+    internal void Load(CheckpointReader reader)
     {
         lock (_gate)
         {
@@ -43,7 +45,7 @@ public sealed partial class SiteStats
                 _problems[reader.ReadString()] = reader.ReadInt64();
             }
 
-            _sessions.Load(reader);
+            _sessions.Load(reader, withSeen: reader.Version >= 3);
             _eventIds.Load(reader);
             _all.Load(reader);
             _sites.Clear();

@@ -10,12 +10,12 @@ public sealed record RangeSnapshot(string Name, string TimeZone, DateTimeOffset 
 
 public sealed partial class SiteStats
 {
-    /// <summary>For tests and measurements: one site's history (null: all sites').</summary>
-    internal SiteHistory? HistoryOf(string? site)
+    /// <summary>For tests and measurements: one site's history.</summary>
+    public SiteHistory? HistoryOf(string site)
     {
         lock (_gate)
         {
-            return (site is null ? _all : _sites.GetValueOrDefault(site))?.History;
+            return _sites.GetValueOrDefault(site)?.History;
         }
     }
 
@@ -25,15 +25,16 @@ public sealed partial class SiteStats
         var now = _time.GetUtcNow();
         lock (_gate)
         {
-            var aggregate = site is null ? _all : _sites.GetValueOrDefault(site);
-            if (aggregate is null)
+            // All sites: every site's buckets merged (counts add, sketches merge to one estimate of the union).
+            List<SiteHistory> histories = site is null ? [.. _sites.Values.Select(s => s.History!)]
+                : _sites.GetValueOrDefault(site)?.History is { } one ? [one] : [];
+            if (histories.Count == 0 && site is not null)
             {
                 return null;
             }
 
-            var history = aggregate.History;
-            var series = range.Slots.Select(s => history.Query(s.From, s.To, now) is var f ? new RangePoint(s.From, f.Pageviews, f.Visitors) : null).ToList();
-            return new RangeSnapshot(range.Name, range.TimeZone, range.From, range.To, history.Query(range.From, range.To, now), series);
+            var series = range.Slots.Select(s => SiteHistory.Query(histories, s.From, s.To, now) is var f ? new RangePoint(s.From, f.Pageviews, f.Visitors) : null).ToList();
+            return new RangeSnapshot(range.Name, range.TimeZone, range.From, range.To, SiteHistory.Query(histories, range.From, range.To, now), series);
         }
     }
 }

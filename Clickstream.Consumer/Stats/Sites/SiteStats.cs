@@ -29,7 +29,7 @@ public sealed partial class SiteStats
     private readonly CookielessVisitorIds _cookieless;
     private readonly DeduplicationWindow _eventIds = new(EventIdWindow);
     private readonly Dictionary<string, SiteAggregate> _sites = new(StringComparer.Ordinal);
-    private readonly SiteAggregate _all = new(null);
+    private readonly SiteAggregate _all = new(null, keepsHistory: false);
     private readonly Dictionary<string, long> _problems = new(StringComparer.Ordinal);
     private long _duplicateEventIds;
 
@@ -82,7 +82,8 @@ public sealed partial class SiteStats
                 ?? (line.Cookie is { Length: > 0 } cookie && cookie != "-" ? UniqueCounter.Hash(cookie) : _cookieless.Id(e.Site, line.Remote, line.Agent, at));
             var step = _sessions.Track(e.Site, visitor, e, at);
             site.Apply(e, visitor, step, at, now);
-            // All sites: one person on two sites is one visitor, so the visitor hash is used as is.
+            // All sites: one person on two sites is one visitor, so the visitor hash is used as is. Its history
+            // is not kept twice: its ranges merge the sites' buckets when asked.
             _all.Apply(e, visitor, step, at, now);
             Observer?.Applied(line, e, visitor, step, at);
         }
