@@ -13,7 +13,9 @@ public static class ConsumerExtensions
     public static IHostApplicationBuilder AddClickstreamConsumer(this IHostApplicationBuilder builder)
     {
         builder.AddTelemetry(meters: [ConsumerMetrics.MeterName], activitySources: [ClickstreamConsumer.ActivitySourceName]);
-        builder.Services.AddOptions<ConsumerOptions>().BindConfiguration(ConsumerOptions.SectionName);
+        builder.Services.AddOptions<ConsumerOptions>().BindConfiguration(ConsumerOptions.SectionName)
+            .Validate(o => o.Problem() is null, "Consumer options are invalid: DeduplicationWindow must be at least 1, RevokeDrainTimeout and AssignmentQueryTimeout positive.")
+            .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LiveStats>();
         builder.Services.AddSingleton(new RecentEvents());
@@ -23,6 +25,10 @@ public static class ConsumerExtensions
         builder.Services.AddSingleton<PendingOffsets>();
         builder.Services.AddSingleton(sp => new DeduplicationWindow(sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.DeduplicationWindow));
         builder.Services.AddSingleton<StartingPositions>();
+        builder.Services.AddSingleton<RebalanceHandler>();
+        builder.Services.AddSingleton<HandOver>();
+        builder.Services.AddSingleton<ConsumeLoop>();
+        builder.Services.AddSingleton<EventApplier>();
         builder.AddStateCheckpoints();
         builder.Services.AddOptions<Clickstream.Consumer.Stats.History.RangeOptions>().BindConfiguration(Clickstream.Consumer.Stats.History.RangeOptions.SectionName)
             .Validate(o => o.ZonesExist(), "Ranges:DefaultTimeZone and every Ranges:TimeZones:SITE must be a time zone id known here (IANA, e.g. Europe/Berlin).")
@@ -60,23 +66,7 @@ public static class ConsumerExtensions
                     ConsumeResultFields = "headers",
                 });
             },
-            (sp, consumer) =>
-            {
-                var metrics = sp.GetRequiredService<ConsumerMetrics>();
-                var pending = sp.GetRequiredService<PendingOffsets>();
-                var starting = sp.GetRequiredService<StartingPositions>();
-                consumer.SetPartitionsAssignedHandler(starting.Assigned);
-                consumer.SetPartitionsRevokedHandler((c, partitions) =>
-                {
-                    // Finish applying what was handed over and store it, so the next owner starts after it.
-                    pending.WaitUntilApplied(TimeSpan.FromSeconds(30));
-                    pending.Store(c, partitions.Select(p => p.TopicPartition));
-                    foreach (var p in partitions)
-                    {
-                        metrics.Unassigned(p.Partition.Value);
-                    }
-                });
-            });
+            (sp, consumer) => sp.GetRequiredService<RebalanceHandler>().Attach(consumer));
 
         builder.Services.AddSingleton<ConsumeRefusals>();
         builder.Services.AddHealthChecks().AddCheck<ConsumeRefusals>("kafka-consume-refusals");

@@ -1,5 +1,6 @@
 using Clickstream.ServiceDefaults.Kafka;
 using Clickstream.Shipper;
+using Clickstream.Shipper.Buffering;
 using Clickstream.Shipper.DeadLetters;
 using Clickstream.Shipper.Delivery;
 using Clickstream.Shipper.Tailing;
@@ -54,12 +55,18 @@ public static class ShipperExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ShipperMetrics>();
+        builder.Services.AddSingleton<DeadLetterWriter>();
+
+        // The pipeline: source (file tails) → bounded buffer → sink (Kafka sender, with its in-flight window).
+        builder.Services.AddSingleton(sp => new TailContext(sp.GetRequiredService<IOptions<ShipperOptions>>().Value,
+            sp.GetRequiredService<LineBuffer>(), sp.GetRequiredService<DeadLetterWriter>(), sp.GetRequiredService<ShipperMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FileTail>>()));
+        builder.Services.AddSingleton<LineBuffer>();
         builder.Services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ShipperOptions>>().Value;
             return new InFlightWindow(options.MaxInFlightMessages, options.MaxInFlightBytes);
         });
-        builder.Services.AddSingleton<DeadLetterWriter>();
         builder.Services.AddSingleton<KafkaSender>();
         builder.Services.AddSingleton<TailCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TailCoordinator>());

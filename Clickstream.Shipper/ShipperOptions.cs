@@ -45,14 +45,23 @@ public sealed class ShipperOptions
     public TimeSpan? PartialLineTimeout { get; set; }
 
     /// <summary>
-    /// At most this many lines are sent and not yet acknowledged; reading pauses beyond it. 20,000 covers
+    /// The bounded buffer between the tails and the sender holds at most this many batches of read lines (one read of a
+    /// file each, up to 512 lines); full, it makes the tails wait. It only smooths the hand-off: the in-flight window
+    /// below is what holds lines while the broker is slow.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int BufferBatches { get; set; } = 16;
+
+    /// <summary>
+    /// At most this many lines are sent and not yet checkpointable (unacknowledged, or acknowledged behind one that
+    /// is not); the sender waits beyond it, the buffer fills and reading pauses. 20,000 covers
     /// 400,000 lines/s at a 50 ms round trip; a larger window mostly keeps more lines alive across
     /// garbage collections (bench/shipper.sh: 100,000 cost about 2 µs more CPU per line).
     /// </summary>
     [Range(1, 10_000_000)]
     public int MaxInFlightMessages { get; set; } = 20_000;
 
-    /// <summary>At most this many bytes are sent and not yet acknowledged; reading pauses beyond it.</summary>
+    /// <summary>At most this many bytes are sent and not yet checkpointable; the sender waits beyond it.</summary>
     [Range(1024, long.MaxValue)]
     public long MaxInFlightBytes { get; set; } = 32L * 1024 * 1024;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Consume-and-aggregate throughput: our consumer (the Release app: consume loop, dedup by event-id,
+# Consume-and-aggregate throughput: our consumer (the Release app: consume loop, dedup by event-id before parsing,
 # every aggregate, spans and metrics on) against `kcat -C -e -o beginning` > /dev/null, reading the same
 # pre-produced topic from the embedded emulator (Clickstream.KafkaEmulator on a fixed port) in the same run.
 # Usage: bench/consumer.sh [events]   (default 1000000; 128 partitions, lz4, event-id and traceparent headers)
@@ -14,6 +14,7 @@
 # join (about 3 s on the mock cluster) are EXCLUDED from ours_eps; the figure including them is printed too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/pipeline-defaults.sh
 events=${1:-1000000}
 port=${BENCH_KAFKA_PORT:-19292}
 partitions=128
@@ -37,7 +38,7 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 
-var (bootstrap, count) = (args[0], int.Parse(args[1]));
+var (bootstrap, count, topic, eventIdHeader, traceparentHeader) = (args[0], int.Parse(args[1]), args[2], args[3], args[4]);
 var config = new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 20, CompressionType = CompressionType.Lz4,
     BatchSize = 1_000_000, QueueBufferingMaxMessages = 500_000, Acks = Acks.All };
 using var producer = new ProducerBuilder<string, string>(config).Build();
@@ -86,11 +87,11 @@ for (var i = 0; i < count; i++)
         + $"&res=1920x1080&vp=1280x720&lang=en-GB&tz={Uri.EscapeDataString("Europe/London")}";
     var line = $$"""{"remote":"172.21.{{v % 250}}.{{v % 199}}","host":"-","user":"-","time":"{{at:yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"/i?{{query}}","code":"200","size":"43","referer":"https://{{host}}/","agent":"{{agents[v % agents.Length]}}","cookie":"{{cookie}}","traceparent":"-"}""";
     var message = new Message<string, string> { Key = cookie, Value = line, Headers = [
-        new Header("event-id", Encoding.ASCII.GetBytes($"2049:131:0:{(long)i * 700}")),
-        new Header("traceparent", Encoding.ASCII.GetBytes($"00-{i + 1:x32}-{i + 1:x16}-01"))] };
+        new Header(eventIdHeader, Encoding.ASCII.GetBytes($"2049:131:0:{(long)i * 700}")),
+        new Header(traceparentHeader, Encoding.ASCII.GetBytes($"00-{i + 1:x32}-{i + 1:x16}-01"))] };
     while (true)
     {
-        try { producer.Produce("clickstream", message, r => { if (r.Error.IsError) Interlocked.Increment(ref errors); }); break; }
+        try { producer.Produce(topic, message, r => { if (r.Error.IsError) Interlocked.Increment(ref errors); }); break; }
         catch (ProduceException<string, string> e) when (e.Error.Code == ErrorCode.Local_QueueFull) { producer.Poll(TimeSpan.FromMilliseconds(10)); }
     }
 }
@@ -107,16 +108,16 @@ pids+=($!)
 until curl -sf "http://127.0.0.1:$http/health" >/dev/null; do sleep 0.05; done
 echo "emulator on 127.0.0.1:$port, $partitions partitions"
 
-dotnet run -c Release --no-build "$producer_dir/produce.cs" -- "127.0.0.1:$port" "$events"
+dotnet run -c Release --no-build "$producer_dir/produce.cs" -- "127.0.0.1:$port" "$events" "$topic" "$event_id_header" "$traceparent_header"
 
 # kcat: read everything to /dev/null; verify the count in a separate, untimed pass.
 t0=$(now_ns)
 TIMEFORMAT='%U %S'
-kcat_cpu=$( { time kcat -b "127.0.0.1:$port" -t clickstream -C -e -o beginning -q > /dev/null 2>&1; } 2>&1 )
+kcat_cpu=$( { time kcat -b "127.0.0.1:$port" -t "$topic" -C -e -o beginning -q > /dev/null 2>&1; } 2>&1 )
 t1=$(now_ns)
 kcat_cpu_us=$(echo "$kcat_cpu" | awk -v n="$events" '{printf "%.2f", ($1+$2)*1e6/n}')
 kcat_eps=$(python3 -c "print(round($events/(($t1-$t0)/1e9)))")
-kept=$(kcat -b "127.0.0.1:$port" -t clickstream -C -e -o beginning -q -f '.\n' | wc -l)
+kept=$(kcat -b "127.0.0.1:$port" -t "$topic" -C -e -o beginning -q -f '.\n' | wc -l)
 echo "kcat: $events events in $(( (t1-t0)/1000000 )) ms = $kcat_eps events/s, $kcat_cpu_us µs CPU an event ($kept on the topic)"
 [ "$kept" -eq "$events" ] || { echo "the emulator kept $kept of $events (5 MiB per partition): fewer events or more partitions"; exit 1; }
 

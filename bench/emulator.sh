@@ -5,6 +5,7 @@
 # Usage: bench/emulator.sh [lines]   (default 200000 lines of ~312 bytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/pipeline-defaults.sh
 lines=${1:-200000}
 out=bench/out/emulator; mkdir -p "$out"
 command -v kcat >/dev/null || { echo "kcat missing: apt-get install kcat"; exit 1; }
@@ -14,7 +15,7 @@ dll=Clickstream.KafkaEmulator/bin/Release/net10.0/Clickstream.KafkaEmulator.dll
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 http=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 
-line='{"remote":"172.21.0.1","host":"-","user":"-","time":"2020-11-16T08:31:47+00:00","method":"GET","path":"/i?param=testing","code":"200","size":"43","referer":"-","agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36","cookie":"3dfd6da7ee3f1d1f5f9700cc248f62bf"}'
+line=$sample_line
 python3 - "$lines" "$line" > "$out/lines.txt" <<'PY'
 import sys
 n, line = int(sys.argv[1]), sys.argv[2]
@@ -38,9 +39,9 @@ rss_mb=$(awk '/VmRSS/{print int($2/1024)}' /proc/$pid/status)
 first_start_ms=$start_ms
 echo "emulator started in ${start_ms} ms (dotnet host included), idle RSS ${rss_mb} MiB, relay on 127.0.0.1:$port"
 
-t0=$(date +%s%N); kcat -b "127.0.0.1:$port" -t clickstream -P -K $'\t' -z lz4 -l "$out/lines.txt"; t1=$(date +%s%N)
+t0=$(date +%s%N); kcat -b "127.0.0.1:$port" -t "$topic" -P -K $'\t' -z lz4 -l "$out/lines.txt"; t1=$(date +%s%N)
 relay_produce=$(rate "$lines" $((t1-t0)))
-t0=$(date +%s%N); got=$(kcat -b "127.0.0.1:$port" -t clickstream -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
+t0=$(date +%s%N); got=$(kcat -b "127.0.0.1:$port" -t "$topic" -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
 relay_consume=$(rate "$got" $((t1-t0)))
 echo "through the relay: produce ${relay_produce} msg/s, consume ${relay_consume} msg/s (${got} of ${lines} read back)"
 stop_emulator
@@ -51,9 +52,9 @@ dotnet "$dll" --KafkaEmulator:Port=0 --KafkaEmulator:Partitions=64 --urls "http:
 pid=$!
 until curl -sf "http://127.0.0.1:$http/health" >/dev/null; do sleep 0.02; done
 direct=$(curl -sf "http://127.0.0.1:$http/bootstrap")
-t0=$(date +%s%N); kcat -b "$direct" -t clickstream -P -K $'\t' -z lz4 -l "$out/lines.txt"; t1=$(date +%s%N)
+t0=$(date +%s%N); kcat -b "$direct" -t "$topic" -P -K $'\t' -z lz4 -l "$out/lines.txt"; t1=$(date +%s%N)
 direct_produce=$(rate "$lines" $((t1-t0)))
-t0=$(date +%s%N); got=$(kcat -b "$direct" -t clickstream -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
+t0=$(date +%s%N); got=$(kcat -b "$direct" -t "$topic" -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
 direct_consume=$(rate "$got" $((t1-t0)))
 echo "direct to the mock broker: produce ${direct_produce} msg/s, consume ${direct_consume} msg/s"
 stop_emulator
@@ -62,8 +63,8 @@ stop_emulator
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 start_emulator 1
 head -n 40000 "$out/lines.txt" | cut -f2 > "$out/retention.txt"   # ~12 MiB
-kcat -b "127.0.0.1:$port" -t clickstream -P -l "$out/retention.txt"
-kept=$(kcat -b "127.0.0.1:$port" -t clickstream -C -o beginning -e -q -f '%o\n' | tee "$out/offsets.txt" | wc -l)
+kcat -b "127.0.0.1:$port" -t "$topic" -P -l "$out/retention.txt"
+kept=$(kcat -b "127.0.0.1:$port" -t "$topic" -C -o beginning -e -q -f '%o\n' | tee "$out/offsets.txt" | wc -l)
 first=$(head -n1 "$out/offsets.txt")
 bytes=$(wc -c < "$out/retention.txt")
 echo "retention: wrote 40000 messages (${bytes} bytes) to 1 partition; ${kept} kept, first offset ${first}"

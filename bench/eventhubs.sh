@@ -8,6 +8,7 @@
 # Usage: bench/eventhubs.sh [lines]   (default 200000 lines of ~312 bytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/pipeline-defaults.sh
 lines=${1:-200000}
 out=bench/out/eventhubs; mkdir -p "$out"
 command -v kcat >/dev/null || { echo "kcat missing: apt-get install kcat"; exit 1; }
@@ -18,7 +19,7 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 port=$(free_port); eh=$(free_port); dev=$(free_port); http=$(free_port)
 tls="$out/tls"
 
-line='{"remote":"172.21.0.1","host":"-","user":"-","time":"2020-11-16T08:31:47+00:00","method":"GET","path":"/i?param=testing","code":"200","size":"43","referer":"-","agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36","cookie":"3dfd6da7ee3f1d1f5f9700cc248f62bf"}'
+line=$sample_line
 python3 - "$lines" "$line" > "$out/lines.txt" <<'PY'
 import sys
 n, line = int(sys.argv[1]), sys.argv[2]
@@ -27,8 +28,8 @@ for i in range(n):
 PY
 
 # The development rule with Send and Listen (public, like the Event Hubs emulator's SAS_KEY_VALUE).
-connection="Endpoint=sb://localhost:$eh/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;EntityPath=clickstream"
-development="Endpoint=sb://localhost:$dev;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;EntityPath=clickstream"
+connection="Endpoint=sb://localhost:$eh/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;EntityPath=$topic"
+development="Endpoint=sb://localhost:$dev;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;EntityPath=$topic"
 
 start_emulator() {
   dotnet "$dll" --KafkaEmulator:Port="$port" --KafkaEmulator:Partitions=64 --KafkaEmulator:EventHubs:Enabled=true \
@@ -56,9 +57,9 @@ run() { # path
   local pw=()
   case $path in sasl_ssl) pw=(-X "sasl.password=$connection") ;; sasl_plaintext) pw=(-X "sasl.password=$development") ;; esac
   c0=$(cpu_ms)
-  t0=$(date +%s%N); kcat $(args_for "$path") "${pw[@]}" -t clickstream -P -K $'\t' -l "$out/lines.txt"; t1=$(date +%s%N)
+  t0=$(date +%s%N); kcat $(args_for "$path") "${pw[@]}" -t "$topic" -P -K $'\t' -l "$out/lines.txt"; t1=$(date +%s%N)
   p=$(rate "$lines" $((t1-t0)))
-  t0=$(date +%s%N); got=$(kcat $(args_for "$path") "${pw[@]}" -t clickstream -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
+  t0=$(date +%s%N); got=$(kcat $(args_for "$path") "${pw[@]}" -t "$topic" -C -o beginning -e -q -f '.\n' | wc -l); t1=$(date +%s%N)
   c=$(rate "$got" $((t1-t0)))
   c1=$(cpu_ms)
   stop_emulator

@@ -9,6 +9,7 @@
 # Usage: bench/shipper.sh [lines]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/pipeline-defaults.sh
 lines=${1:-1000000}
 out=$PWD/bench/out/shipper
 rm -rf "$out"; mkdir -p "$out"/{ours,ours-state,rsyslog,rsyslog-work}
@@ -22,7 +23,7 @@ emulator_dll=$PWD/Clickstream.KafkaEmulator/bin/Release/net10.0/Clickstream.Kafk
 shipper_dll=$PWD/Clickstream.Shipper/bin/Release/net10.0/Clickstream.Shipper.dll
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port=$(free_port); emulator_http=$(free_port); shipper_http=$(free_port)
-topic=clickstream; partitions=128
+partitions=128
 
 python3 - "$lines" "$out" <<'PY'
 import sys
@@ -128,8 +129,10 @@ path, size = sys.argv[1], int(sys.argv[2])
 while True:
     try:
         with open(path) as f:
-            if sum(c["offset"] for c in json.load(f)) >= size:
-                break
+            saved = json.load(f)
+        # {"version": 1, "files": [...]}; a bare list before the file had a version.
+        if sum(c["offset"] for c in (saved["files"] if isinstance(saved, dict) else saved)) >= size:
+            break
     except (OSError, ValueError):
         pass
     time.sleep(0.005)

@@ -1,3 +1,5 @@
+using Clickstream.ServiceDefaults.Files;
+
 namespace Clickstream.Consumer.Checkpoints;
 
 /// <summary>

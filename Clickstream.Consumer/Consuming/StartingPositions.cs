@@ -27,8 +27,6 @@ public sealed partial class StartingPositions(
     IOptions<ConsumerOptions> options,
     ILogger<StartingPositions> logger)
 {
-    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
-
     public IEnumerable<TopicPartitionOffset> Assigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
     {
         if (checkpoints.Restored is { } restored)
@@ -39,7 +37,7 @@ public sealed partial class StartingPositions(
         List<TopicPartitionOffset> committed = [];
         try
         {
-            committed = consumer.Committed(partitions, QueryTimeout);
+            committed = consumer.Committed(partitions, options.Value.AssignmentQueryTimeout);
         }
         catch (KafkaException)
         {
@@ -72,7 +70,7 @@ public sealed partial class StartingPositions(
         long? high = null;
         try
         {
-            high = consumer.QueryWatermarkOffsets(partition, QueryTimeout).High.Value;
+            high = consumer.QueryWatermarkOffsets(partition, options.Value.AssignmentQueryTimeout).High.Value;
         }
         catch (KafkaException ex)
         {

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 
 namespace Clickstream.Consumer.Stats;
 
@@ -15,12 +14,12 @@ public sealed class StringPool(int maxStrings = 20_000)
 
     public int Count => _strings.Count;
 
-    public string Get(ref Utf8JsonReader reader)
+    /// <summary>The string of unescaped UTF-8 bytes.</summary>
+    public string Get(ReadOnlySpan<byte> raw)
     {
-        var raw = reader.ValueSpan;
-        if (reader.ValueIsEscaped || reader.HasValueSequence || raw.Length > MaxLength)
+        if (raw.Length > MaxLength)
         {
-            return reader.GetString()!;
+            return Encoding.UTF8.GetString(raw);
         }
 
         Span<char> chars = stackalloc char[MaxLength];

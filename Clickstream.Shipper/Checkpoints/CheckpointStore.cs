@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Clickstream.Contracts;
+using Clickstream.ServiceDefaults.Files;
 
 namespace Clickstream.Shipper.Checkpoints;
 
@@ -20,8 +21,8 @@ public sealed record CheckpointLoad(IReadOnlyDictionary<FileIdentity, Checkpoint
 }
 
 /// <summary>
-/// Saves positions keyed by device+inode, atomically: write a temporary file, fsync it, rename it over
-/// the old one, so a kill at any instant leaves either the old or the new checkpoints, never half.
+/// Saves positions keyed by device+inode, atomically (<see cref="AtomicFile"/>: write a temporary file, fsync it, rename
+/// it over the old one), so a kill at any instant leaves either the old or the new checkpoints, never half.
 /// </summary>
 public sealed class CheckpointStore(string directory)
 {
@@ -75,14 +76,8 @@ public sealed class CheckpointStore(string directory)
     public void Save(IEnumerable<Checkpoint> checkpoints)
     {
         Directory.CreateDirectory(directory);
-        var temporary = FilePath + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(file, new CheckpointFile(CurrentVersion, checkpoints.ToList()), CheckpointJson.Default.CheckpointFile);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, FilePath, overwrite: true);
+        var file = new CheckpointFile(CurrentVersion, checkpoints.ToList());
+        AtomicFile.Write(FilePath, stream => JsonSerializer.Serialize(stream, file, CheckpointJson.Default.CheckpointFile));
     }
 
     private static List<Checkpoint> Parse(byte[] bytes)

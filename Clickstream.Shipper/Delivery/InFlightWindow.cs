@@ -1,9 +1,9 @@
 namespace Clickstream.Shipper.Delivery;
 
 /// <summary>
-/// Bounds what is read and not yet checkpointable (sent and not acknowledged, or acknowledged behind a
-/// line that is not), in messages and bytes. When the broker stalls the
-/// window fills and readers wait here, so an outage stops reading instead of growing memory.
+/// The sink's in-flight window: bounds what is sent and not yet checkpointable (not acknowledged, or acknowledged behind
+/// a line that is not), in messages and bytes. When the broker stalls the window fills and the sender waits here, the
+/// buffer behind it fills and the tails wait for the buffer: an outage stops reading instead of growing memory.
 /// </summary>
 public sealed class InFlightWindow(int maxMessages, long maxBytes)
 {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
+using Clickstream.Shipper.Buffering;
+using Clickstream.Shipper.Checkpoints;
 using Clickstream.Shipper.DeadLetters;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
@@ -8,11 +10,18 @@ using Microsoft.Extensions.Options;
 namespace Clickstream.Shipper.Delivery;
 
 /// <summary>
-/// Sends lines with <c>Produce</c> and a delivery handler (not an awaited call per line). A line counts
-/// as shipped only when the broker acknowledged it (acks=all); a failed delivery is sent again with
-/// backoff, forever or up to <see cref="ShipperOptions.DeadLetterAfterFailedDeliveries"/>, then dead-lettered. A full local
-/// queue is not a failed delivery: sending waits for room (back-pressure).
+/// The sink: takes the lines out of the <see cref="LineBuffer"/> (<see cref="RunAsync"/>), in order, and sends each
+/// with <c>Produce</c> and a delivery handler (not an awaited call per line), once it has room in the in-flight window.
+/// The delivery report resolves the line's finalizer: Delivered when the broker acknowledged it (acks=all), Rejected
+/// (dead-lettered) when it is refused for good or failed <see cref="ShipperOptions.DeadLetterAfterFailedDeliveries"/>
+/// times; Errored otherwise, and the line is sent again with backoff. A full local queue is not a failed delivery:
+/// sending waits for room (back-pressure).
 /// </summary>
+/// <remarks>
+/// The in-flight window (<see cref="InFlightWindow"/>) bounds the lines sent and not yet checkpointable; the room a
+/// line holds is freed when a finalization moves its file's checkpoint over it (<see cref="FoldedLines"/>). When the
+/// broker stalls, the window fills, this loop waits, the buffer fills and the tails wait: reading stops.
+/// </remarks>
 public sealed partial class KafkaSender
 {
     public const string ShipActivityName = "ship";
@@ -22,6 +31,7 @@ public sealed partial class KafkaSender
     private static readonly TimeSpan QueueFullWait = TimeSpan.FromMilliseconds(5);
 
     private readonly IProducer<byte[]?, byte[]> _producer;
+    private readonly LineBuffer _buffer;
     private readonly InFlightWindow _window;
     private readonly DeadLetterWriter _deadLetters;
     private readonly ShipperMetrics _metrics;
@@ -36,10 +46,11 @@ public sealed partial class KafkaSender
     private long _lastDeliveryFailure;
     private volatile bool _stopped;
 
-    public KafkaSender(IProducer<byte[]?, byte[]> producer, KafkaProducerSettings kafka, IOptions<ShipperOptions> options, InFlightWindow window,
-        DeadLetterWriter deadLetters, ShipperMetrics metrics, TimeProvider time, ILogger<KafkaSender> logger)
+    public KafkaSender(IProducer<byte[]?, byte[]> producer, KafkaProducerSettings kafka, IOptions<ShipperOptions> options, LineBuffer buffer,
+        InFlightWindow window, DeadLetterWriter deadLetters, ShipperMetrics metrics, TimeProvider time, ILogger<KafkaSender> logger)
     {
         _producer = producer;
+        _buffer = buffer;
         _window = window;
         _deadLetters = deadLetters;
         _metrics = metrics;
@@ -63,26 +74,38 @@ public sealed partial class KafkaSender
     public int InFlight => _window.Messages;
 
     /// <summary>
-    /// Waits for room in the in-flight window, then sends; and while the producer's local queue is full, waits
-    /// for room there too (back-pressure on the reader), which is never a failed attempt.
+    /// The sink's loop, on its own task until the buffer is completed and empty (or it is cancelled): each line waits
+    /// for room in the in-flight window, then is sent; while the producer's local queue is full, it waits for room
+    /// there too (back-pressure on the buffer, and so on reading), which is never a failed attempt.
     /// </summary>
-    public ValueTask SendAsync(ShipLine line, CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var wait = _window.WaitAsync(line.Value.Length, cancellationToken);
-        if (wait.IsCompletedSuccessfully)
+        var reader = _buffer.Reader;
+        try
         {
-            return Send(line) ? ValueTask.CompletedTask : WaitForQueueRoomAsync(line, cancellationToken);
+            while (await reader.WaitToReadAsync(cancellationToken))
+            {
+                while (reader.TryRead(out var batch))
+                {
+                    foreach (var line in batch)
+                    {
+                        var room = _window.WaitAsync(line.Value.Length, cancellationToken);
+                        if (!room.IsCompletedSuccessfully)
+                        {
+                            await room;
+                        }
+
+                        if (!Send(line))
+                        {
+                            await WaitForQueueRoomAsync(line, cancellationToken);
+                        }
+                    }
+                }
+            }
         }
-
-        return WaitThenSendAsync(wait, line, cancellationToken);
-    }
-
-    private async ValueTask WaitThenSendAsync(ValueTask wait, ShipLine line, CancellationToken cancellationToken)
-    {
-        await wait;
-        if (!Send(line))
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await WaitForQueueRoomAsync(line, cancellationToken);
+            // Stopping: lines still in the buffer were never handed over; they are not finalized and are read again.
         }
     }
 
@@ -100,7 +123,6 @@ public sealed partial class KafkaSender
     /// <summary>Hands the line to the producer; false when its local queue is full and the line is not handed over yet.</summary>
     private bool Send(ShipLine line)
     {
-        line.Tracker.Sent(line.EndOffset, line.Value.Length);
         if (_copyToStdout)
         {
             lock (_stdout)
@@ -180,7 +202,7 @@ public sealed partial class KafkaSender
             line.Attempts--;
             return false;
         }
-        catch (ProduceException<byte[]?, byte[]> ex)
+        catch (KafkaException ex)
         {
             // Any other local refusal (message too large, ...): handled like a failed delivery.
             OnDelivered(line, ex.Error);
@@ -200,14 +222,14 @@ public sealed partial class KafkaSender
             case DeliveryOutcome.Delivered:
                 Interlocked.Exchange(ref _lastAcknowledged, _time.GetTimestamp());
                 _metrics.Acknowledged(_time.GetElapsedTime(line.SentTimestamp));
-                line.Finalize(DeliveryOutcome.Delivered);
+                Release(line.Finalize(DeliveryOutcome.Delivered));
                 return;
             case DeliveryOutcome.Rejected:
                 LogDeliveryGaveUp(line.File, line.Offset, line.Attempts, error.Reason);
                 _deadLetters.Write("delivery_failed", $"{error.Code}: {error.Reason} after {line.Attempts} attempts",
                     line.File, line.Offset, line.EndOffset - line.Offset, line.Value);
                 Interlocked.Exchange(ref _lastDeliveryFailure, _time.GetTimestamp());
-                line.Finalize(DeliveryOutcome.Rejected);
+                Release(line.Finalize(DeliveryOutcome.Rejected));
                 return;
         }
 
@@ -241,8 +263,14 @@ public sealed partial class KafkaSender
         : IsPermanent(error.Code) || _options.DeadLetterAfterFailedDeliveries > 0 && line.Attempts >= _options.DeadLetterAfterFailedDeliveries ? DeliveryOutcome.Rejected
         : DeliveryOutcome.Errored;
 
-    /// <summary>Given to each file's <see cref="Checkpoints.AckTracker"/>: frees window room as its checkpoint advances.</summary>
-    public void ReleaseWindow(int messages, long bytes) => _window.Release(messages, bytes);
+    /// <summary>Frees the window room of the lines a finalization moved the checkpoint over.</summary>
+    private void Release(FoldedLines folded)
+    {
+        if (folded.Lines > 0)
+        {
+            _window.Release(folded.Lines, folded.Bytes);
+        }
+    }
 
     /// <summary>Errors no retry can mend: the message itself is refused.</summary>
     private static bool IsPermanent(ErrorCode code) => code is ErrorCode.MsgSizeTooLarge

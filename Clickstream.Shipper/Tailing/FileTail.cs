@@ -1,15 +1,18 @@
 using System.Buffers;
+using System.Diagnostics;
 using Clickstream.Contracts;
+using Clickstream.Shipper.Buffering;
 using Clickstream.Shipper.Checkpoints;
-using Clickstream.Shipper.DeadLetters;
 using Clickstream.Shipper.Delivery;
 using Microsoft.Win32.SafeHandles;
 
 namespace Clickstream.Shipper.Tailing;
 
 /// <summary>
-/// Follows one file (one inode) from a position: splits it into lines, inspects each, and hands the
-/// good ones to the sender. It holds the file open, so a renamed or deleted file is still read; it
+/// The source, for one file (one inode) from a position: splits it into lines, inspects each, gives it its event id,
+/// tells the file's <see cref="AckTracker"/> about it, and hands the good ones to the <see cref="LineBuffer"/> in
+/// batches (each line carrying its finalizer); lines it cannot send it dead-letters or skips, and finalizes itself
+/// (Rejected, Dropped). It holds the file open, so a renamed or deleted file is still read; it
 /// notices a copytruncate (the file shrank below what was read, or no longer holds the bytes last read)
 /// and starts over at 0.
 /// </summary>
@@ -28,12 +31,12 @@ public sealed partial class FileTail : IDisposable
     private const int MarkBytes = 32;
 
     private readonly SafeFileHandle _handle;
+    private readonly TailContext _context;
     private readonly ShipperOptions _options;
-    private readonly KafkaSender _sender;
-    private readonly DeadLetterWriter _deadLetters;
     private readonly ShipperMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly List<ShipLine> _batch = new(LineBuffer.MaxBatchLines); // lines read, not handed to the buffer yet
     private readonly string _identityText;
     private byte[] _eventIdPrefix;
     private long _readPosition;
@@ -41,23 +44,22 @@ public sealed partial class FileTail : IDisposable
     private int _markLength;
     private long _successorSince; // when a new file took this one's path (or it lost its last name); 0: not yet
 
-    public FileTail(string path, SafeFileHandle handle, FileIdentity identity, long generation, long offset,
-        ShipperOptions options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics, TimeProvider time, ILogger logger)
+    /// <summary>Follows the file open as <paramref name="handle"/> (seen at <paramref name="path"/>) from <paramref name="offset"/> of <paramref name="generation"/>.</summary>
+    public FileTail(TailContext context, string path, SafeFileHandle handle, FileIdentity identity, long generation, long offset)
     {
+        _context = context;
+        _options = context.Options;
+        _metrics = context.Metrics;
+        _time = context.Time;
+        _logger = context.Logger;
         Path = path;
         _handle = handle;
         Identity = identity;
         _identityText = identity.ToString();
         Generation = generation;
         _eventIdPrefix = EventIds.Prefix(_identityText, generation);
-        Tracker = new AckTracker(offset, sender.ReleaseWindow);
+        Tracker = new AckTracker(offset);
         _readPosition = offset;
-        _options = options;
-        _sender = sender;
-        _deadLetters = deadLetters;
-        _metrics = metrics;
-        _time = time;
-        _logger = logger;
     }
 
     /// <summary>The path the file was last seen at (it changes when the file is renamed).</summary>
@@ -128,7 +130,7 @@ public sealed partial class FileTail : IDisposable
         }
     }
 
-    /// <summary>Bytes of the file read so far (what is sent, or waits for the in-flight window).</summary>
+    /// <summary>Bytes of the file read so far (handed to the buffer, or waiting for room in it).</summary>
     public long ReadPosition => Volatile.Read(ref _readPosition);
 
     public Checkpoint Checkpoint => new(Identity.Device, Identity.Inode, Generation, Tracker.Committed, Path);
@@ -172,6 +174,7 @@ public sealed partial class FileTail : IDisposable
                     {
                         // Asked for: ship a last line that never got its newline.
                         await ProcessLineAsync(buffer.AsSpan(0, filled).ToArray(), _readPosition - filled, _readPosition, cancellationToken);
+                        await HandOnAsync(cancellationToken);
                         filled = 0;
                         continue;
                     }
@@ -232,7 +235,7 @@ public sealed partial class FileTail : IDisposable
                 var consumed = 0;
                 while (true)
                 {
-                    // Synchronous per-line work; it stops early only when the in-flight window is full.
+                    // Synchronous per-line work; it stops early only when a full batch waits for room in the buffer.
                     var blocked = ProcessLines(buffer, filled, chunkStart, ref consumed, ref skipping, ref skipStart, cancellationToken);
                     if (blocked.IsCompletedSuccessfully)
                     {
@@ -240,6 +243,13 @@ public sealed partial class FileTail : IDisposable
                     }
 
                     await blocked;
+                }
+
+                // What this read gave goes on now: a lone line waits for no batch to fill.
+                var handedOn = HandOnAsync(cancellationToken);
+                if (!handedOn.IsCompletedSuccessfully)
+                {
+                    await handedOn;
                 }
 
                 // Keep the partial line at the front of the buffer.
@@ -270,12 +280,18 @@ public sealed partial class FileTail : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            if (_batch.Count > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                // Failed between reading lines and handing them on: they are tracked, so they must reach their
+                // finalizer, or the checkpoint would wait for them forever and the tail never be restarted.
+                await HandOnAsync(cancellationToken);
+            }
         }
     }
 
     /// <summary>
     /// Handles the complete lines in <c>buffer[consumed..filled]</c>, advancing <paramref name="consumed"/>.
-    /// Returns a pending task when a line waits for room in the in-flight window (that line is then sent
+    /// Returns a pending task when a full batch waits for room in the buffer (the lines after it are handled
     /// when the task completes); a completed one when every complete line is handled.
     /// </summary>
     private ValueTask ProcessLines(byte[] buffer, int filled, long chunkStart, ref int consumed, ref bool skipping, ref long skipStart,
@@ -365,7 +381,7 @@ public sealed partial class FileTail : IDisposable
         _readPosition = 0;
         filled = 0;
         skipping = false;
-        Tracker = new AckTracker(0, _sender.ReleaseWindow);
+        Tracker = new AckTracker(0);
         _markLength = 0;
         _metrics.Truncated();
         LogTruncated(Path, Generation);
@@ -381,7 +397,7 @@ public sealed partial class FileTail : IDisposable
                 MarkDone(endOffset, DeliveryOutcome.Dropped);
                 return ValueTask.CompletedTask;
             case LineVerdict.Invalid:
-                _deadLetters.Write("invalid_json", inspected.Reason!, Path, offset, endOffset - offset, line.Span);
+                _context.DeadLetters.Write("invalid_json", inspected.Reason!, Path, offset, endOffset - offset, line.Span);
                 MarkDone(endOffset, DeliveryOutcome.Rejected);
                 return ValueTask.CompletedTask;
             case LineVerdict.Repaired:
@@ -390,27 +406,46 @@ public sealed partial class FileTail : IDisposable
         }
 
         _metrics.Read();
-        var eventId = EventIds.For(_eventIdPrefix, offset);
-        return _sender.SendAsync(new ShipLine(Path, offset, endOffset, inspected.Key, inspected.Value!, eventId, Tracker)
+        var value = inspected.Value!;
+        Tracker.Track(endOffset, value.Length);
+        _batch.Add(new ShipLine(Path, offset, endOffset, inspected.Key, value, EventIds.For(_eventIdPrefix, offset), Tracker)
         {
             TraceParent = inspected.TraceParent,
-        }, cancellationToken);
+        });
+        return _batch.Count < LineBuffer.MaxBatchLines ? ValueTask.CompletedTask : HandOnAsync(cancellationToken);
+    }
+
+    /// <summary>Hands the lines read so far to the buffer, waiting while it is full.</summary>
+    private ValueTask HandOnAsync(CancellationToken cancellationToken)
+    {
+        if (_batch.Count == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var batch = _batch.ToArray();
+        _batch.Clear();
+        return _context.Buffer.WriteAsync(batch, cancellationToken);
     }
 
     private void DeadLetterTooLong(long start, long end, ReadOnlySpan<byte> tail)
     {
-        _deadLetters.Write("too_long", tail.Length == end - start - 1
+        _context.DeadLetters.Write("too_long", tail.Length == end - start - 1
                 ? $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes})"
                 : $"line of {end - start} bytes exceeds Shipper:MaxLineBytes ({_options.MaxLineBytes}); its last {tail.Length} bytes are kept",
             Path, start, end - start, tail);
         MarkDone(end, DeliveryOutcome.Rejected);
     }
 
-    /// <summary>A line that will not be sent still moves the checkpoint once it is accounted for.</summary>
+    /// <summary>
+    /// A line that will not be sent, finalized by the source itself: the checkpoint moves over it in order. It is the
+    /// newest line tracked, and every finalized line before it is folded already, so it frees no window room.
+    /// </summary>
     private void MarkDone(long endOffset, DeliveryOutcome outcome)
     {
-        Tracker.Sent(endOffset);
-        Tracker.Finalized(endOffset, outcome);
+        Tracker.Track(endOffset);
+        var folded = Tracker.Finalized(endOffset, outcome);
+        Debug.Assert(folded.Lines == 0, "a line the source finalizes moves the checkpoint over no sent line");
     }
 
     private byte[] Grow(byte[] buffer, int filled)

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Clickstream.Contracts;
 using Clickstream.Shipper.Checkpoints;
-using Clickstream.Shipper.DeadLetters;
 using Clickstream.Shipper.Delivery;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Microsoft.Extensions.Options;
@@ -9,8 +8,11 @@ using Microsoft.Extensions.Options;
 namespace Clickstream.Shipper.Tailing;
 
 /// <summary>
-/// Expands the configured globs every poll, starts a <see cref="FileTail"/> per new file identity,
-/// follows files that left the watched paths by their identity, and saves checkpoints of acknowledged positions.
+/// Runs the pipeline: the source (a <see cref="FileTail"/> per file identity, started as the configured globs, expanded
+/// every poll, find new files; files that left the watched paths followed by their identity) → the bounded
+/// <see cref="Buffering.LineBuffer"/> → the sink (<see cref="KafkaSender.RunAsync"/>); and saves checkpoints of the
+/// finalized positions every <c>CheckpointInterval</c>. On stop: the tails stop, the sink hands on what the buffer
+/// holds, the producer flushes, the last checkpoint is written.
 /// </summary>
 /// <remarks>
 /// A file that no watched path names any more (renamed to an unmatched name, or deleted) is never given up while it
@@ -21,13 +23,12 @@ namespace Clickstream.Shipper.Tailing;
 /// </remarks>
 public sealed partial class TailCoordinator : BackgroundService
 {
+    private readonly TailContext _context;
     private readonly ShipperOptions _options;
     private readonly KafkaSender _sender;
-    private readonly DeadLetterWriter _deadLetters;
     private readonly ShipperMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<TailCoordinator> _logger;
-    private readonly ILoggerFactory _loggers;
     private readonly CheckpointStore _store;
     private readonly Dictionary<FileIdentity, (FileTail Tail, Task Run)> _tails = [];
     private readonly Lock _gate = new();
@@ -37,22 +38,24 @@ public sealed partial class TailCoordinator : BackgroundService
     private List<Checkpoint> _lastSaved = [];
     // Tails read until this is cancelled: at once on stop, or after the drain with DrainOnStop.
     private readonly CancellationTokenSource _reading = new();
+    // The sink runs until the buffer is completed and empty, or this is cancelled (the stop's flush budget ran out).
+    private readonly CancellationTokenSource _sinkStopping;
+    private Task _sink = Task.CompletedTask;
     private bool _draining;
     // The checkpoint file was unreadable: every file found at start-up is read from its start, whatever StartAt says.
     private bool _checkpointsLost;
 
-    public TailCoordinator(IOptions<ShipperOptions> options, KafkaSender sender, DeadLetterWriter deadLetters, ShipperMetrics metrics,
-        TimeProvider time, ILoggerFactory loggers)
+    public TailCoordinator(TailContext context, KafkaSender sender, ILogger<TailCoordinator> logger)
     {
-        _options = options.Value;
+        _context = context;
+        _options = context.Options;
         _sender = sender;
-        _deadLetters = deadLetters;
-        _metrics = metrics;
-        _time = time;
-        _loggers = loggers;
-        _logger = loggers.CreateLogger<TailCoordinator>();
+        _metrics = context.Metrics;
+        _time = context.Time;
+        _logger = logger;
         _store = new CheckpointStore(_options.StateDirectory);
-        metrics.Backlog = () =>
+        _sinkStopping = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        _metrics.Backlog = () =>
         {
             lock (_gate)
             {
@@ -125,6 +128,7 @@ public sealed partial class TailCoordinator : BackgroundService
 
         // Let the host finish starting (the web endpoints) before the first scan.
         await Task.Yield();
+        _sink = Task.Run(() => _sender.RunAsync(_sinkStopping.Token), CancellationToken.None);
         var firstScan = true;
         var lastCheckpoint = _time.GetTimestamp();
         LogWatching(string.Join(", ", _options.Paths), _options.StartAt);
@@ -434,8 +438,7 @@ public sealed partial class TailCoordinator : BackgroundService
             offset = firstScan && _options.StartAt == StartPosition.Tail && !_checkpointsLost ? length : 0;
         }
 
-        var tail = new FileTail(path, handle, actual, generation, offset, _options, _sender, _deadLetters, _metrics, _time,
-            _loggers.CreateLogger<FileTail>())
+        var tail = new FileTail(_context, path, handle, actual, generation, offset)
         {
             Draining = _draining,
         };
@@ -511,8 +514,22 @@ public sealed partial class TailCoordinator : BackgroundService
             // Logged by the scan that would have restarted it; shutdown goes on to flush and checkpoint.
         }
 
-        // Whatever was sent gets its acknowledgement (or stays unacknowledged and is sent again next time).
-        _sender.Flush(flushBudget);
+        // The sink hands on what the buffer still holds, then whatever was sent gets its acknowledgement, all within the
+        // budget; what does not stays unfinalized and is read and sent again next time.
+        var started = _time.GetTimestamp();
+        _context.Buffer.Complete();
+        _sinkStopping.CancelAfter(flushBudget);
+        try
+        {
+            await _sink;
+        }
+        catch (Exception ex)
+        {
+            LogSinkFailed(ex.Message);
+        }
+
+        var left = flushBudget - _time.GetElapsedTime(started);
+        _sender.Flush(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         SaveCheckpoints();
         lock (_gate)
         {
@@ -528,6 +545,7 @@ public sealed partial class TailCoordinator : BackgroundService
     public override void Dispose()
     {
         _reading.Dispose();
+        _sinkStopping.Dispose();
         base.Dispose();
     }
 
@@ -564,6 +582,9 @@ public sealed partial class TailCoordinator : BackgroundService
     [LoggerMessage(Level = LogLevel.Error,
         Message = "{CheckpointPath} is corrupt or unreadable ({Problem}); moved aside to {SetAsidePath}, every file is read from its start (duplicates, never loss)")]
     private partial void LogCheckpointsSetAside(string checkpointPath, string problem, string setAsidePath);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sending failed ({Reason}); what it did not send is read and sent again at the next start")]
+    private partial void LogSinkFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoints could not be saved: {Reason}")]
     private partial void LogCheckpointFailed(string reason);

@@ -77,6 +77,18 @@ public sealed class ConsumerComponentTests
         await host.StopAsync();
     }
 
+    /// <summary>The offsets the group committed, summed over the partitions (each partition counts from offset 0).</summary>
+    private static long CommittedSum(TopicFixture topic)
+    {
+        using var probe = new Confluent.Kafka.ConsumerBuilder<Confluent.Kafka.Ignore, Confluent.Kafka.Ignore>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = topic.BootstrapServers,
+            GroupId = Clickstream.Contracts.PipelineDefaults.ConsumerGroup,
+        }).Build();
+        return probe.Committed(Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(TopicFixture.Topic, p)), TimeSpan.FromSeconds(10))
+            .Sum(c => Math.Max(c.Offset.Value, 0));
+    }
+
     [Fact]
     public async Task A_restarted_consumer_rebuilds_exact_totals_by_replaying_and_a_non_replaying_one_does_not()
     {
@@ -90,7 +102,8 @@ public sealed class ConsumerComponentTests
             await first.StartAsync();
             var stats = first.Services.GetRequiredService<LiveStats>();
             Assert.True(await TestEnvironment.EventuallyAsync(() => stats.TotalEvents == 200, TimeSpan.FromSeconds(30)), $"{stats.Snapshot()}");
-            await Task.Delay(1500); // an auto-commit
+            // Applied and auto-committed: all 220 messages (the redeliveries' offsets too).
+            Assert.True(await TestEnvironment.EventuallyAsync(() => CommittedSum(topic) == 220, TimeSpan.FromSeconds(30)), $"committed {CommittedSum(topic)}");
             await first.StopAsync();
         }
 
@@ -117,7 +130,13 @@ public sealed class ConsumerComponentTests
         using var third = BuildHost(topic.BootstrapServers, replay: false);
         await third.StartAsync();
         var thirdStats = third.Services.GetRequiredService<LiveStats>();
-        Assert.True(await TestEnvironment.EventuallyAsync(() => thirdStats.TotalEvents == 10, TimeSpan.FromSeconds(30)), $"{thirdStats.Snapshot()}");
+        // Counted only once this process has read to the end of every partition (all 280 offsets): a count of 10
+        // seen earlier could be a replay on its way past 10.
+        var positions = third.Services.GetRequiredService<OffsetGapDetector>();
+        long Position() => Enumerable.Range(0, 4).Sum(p => positions.Position(new Confluent.Kafka.TopicPartition(TopicFixture.Topic, p)) ?? 0);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Position() == 280, TimeSpan.FromSeconds(30)), $"position {Position()}, {thirdStats.Snapshot()}");
+        Assert.Equal(10, thirdStats.TotalEvents);
+        Assert.Equal(0, thirdStats.Snapshot().DuplicatesDropped);
         await third.StopAsync();
     }
 }

@@ -44,10 +44,10 @@ public class EventHubsLocalFixture : PipelineFixture
     protected override IEnumerable<string> ExtraArguments => LocalArguments();
 
     public string Connection(string rule, string key) =>
-        EventHubsDevelopmentRules.ConnectionString("localhost", EventHubsPort, rule, key, "clickstream");
+        EventHubsDevelopmentRules.ConnectionString("localhost", EventHubsPort, rule, key, PipelineDefaults.Topic);
 
     /// <summary>kcat over SASL_SSL with the development (RootManageSharedAccessKey) connection string.</summary>
-    internal Task<IReadOnlyList<Kcat.Message>> ReadTopicAsync() => Kcat.ReadAllAsync(EventHubsBootstrap, "clickstream", TimeSpan.FromSeconds(60),
+    internal Task<IReadOnlyList<Kcat.Message>> ReadTopicAsync() => Kcat.ReadAllAsync(EventHubsBootstrap, PipelineDefaults.Topic, TimeSpan.FromSeconds(60),
         Kcat.SaslSsl(Connection(EventHubsDevelopmentRules.RootName, EventHubsDevelopmentRules.RootKey), CaPath));
 
     /// <summary>The listener's counters (connections, refusals, idle cuts) from the emulator's <c>GET /eventhubs</c>.</summary>
@@ -111,7 +111,7 @@ public sealed class EventHubsLocalTests(EventHubsLocalFixture pipeline) : IClass
         Assert.Equal(hits, await pipeline.TotalEventsAsync() - before);
         var ours = messages.Where(m => visitors.Contains(m.Key)).ToList();
         Assert.Equal(visitors.Order(), ours.Select(m => m.Key).Order());
-        Assert.All(ours, m => Assert.Contains("event-id=", m.Headers));
+        Assert.All(ours, m => Assert.Contains(KafkaHeaders.EventId + "=", m.Headers));
 
         // The services went through the listener with their own rules, over TLS with the generated CA.
         var listener = await pipeline.ListenerAsync();

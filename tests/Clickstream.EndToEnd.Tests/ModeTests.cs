@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Clickstream.Contracts;
 
 namespace Clickstream.EndToEnd.Tests;
 
@@ -184,7 +185,7 @@ public sealed class ModeTests
 
         var resources = JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("resources");
         var connection = resources.GetProperty("pixel").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString();
-        Assert.Equal("Endpoint=sb://{eventhubs-namespace.value}.servicebus.windows.net/;EntityPath=clickstream", connection);
+        Assert.Equal("Endpoint=sb://{eventhubs-namespace.value}.servicebus.windows.net/;EntityPath=" + PipelineDefaults.Topic, connection);
         Assert.False(resources.GetProperty("eventhubs-namespace").GetProperty("inputs").GetProperty("value").TryGetProperty("secret", out _));
     }
 }

@@ -17,7 +17,7 @@ namespace Clickstream.KafkaEmulator.Tests;
 /// </summary>
 public sealed class EventHubsListenerTests : IAsyncLifetime
 {
-    private const string Topic = "clickstream";
+    private const string Topic = PipelineDefaults.Topic;
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
     private readonly TempDirectory _certificates = TestEnvironment.CreateTempDirectory("clickstream-tls");
     private readonly CapturingLogger _log = new();

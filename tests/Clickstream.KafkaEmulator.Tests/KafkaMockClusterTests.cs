@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Tests;
 using Confluent.Kafka;
@@ -56,17 +57,17 @@ public sealed class KafkaMockClusterTests
     [Fact]
     public async Task On_a_fixed_port_kcat_from_another_process_sees_the_broker_there_and_round_trips()
     {
-        var port = TestEnvironment.FreeTcpPort();
-        await using var cluster = KafkaMockCluster.Start(port);
-        cluster.CreateTopic("clickstream", 3);
+        var port = 0;
+        await using var cluster = TestEnvironment.StartOnFreePort(p => KafkaMockCluster.Start(port = p));
+        cluster.CreateTopic(PipelineDefaults.Topic, 3);
         Assert.Equal($"127.0.0.1:{port}", cluster.BootstrapServers);
 
-        var metadata = await Kcat.RunAsync(["-b", cluster.BootstrapServers, "-L", "-t", "clickstream"], null, Bounded);
+        var metadata = await Kcat.RunAsync(["-b", cluster.BootstrapServers, "-L", "-t", PipelineDefaults.Topic], null, Bounded);
         Assert.Contains($"127.0.0.1:{port}", metadata);
         Assert.Contains("with 3 partitions", metadata);
 
-        await Kcat.ProduceAsync(cluster.BootstrapServers, "clickstream", ["one", "two", "three"], Bounded);
-        var read = await Kcat.ReadAllAsync(cluster.BootstrapServers, "clickstream", Bounded);
+        await Kcat.ProduceAsync(cluster.BootstrapServers, PipelineDefaults.Topic, ["one", "two", "three"], Bounded);
+        var read = await Kcat.ReadAllAsync(cluster.BootstrapServers, PipelineDefaults.Topic, Bounded);
         Assert.Equal(["one", "three", "two"], read.Select(m => m.Value).Order());
     }
 
@@ -75,7 +76,14 @@ public sealed class KafkaMockClusterTests
     {
         await using var cluster = KafkaMockCluster.Start();
         cluster.CreateTopic("t", 2);
-        using var producer = NewProducer(cluster.BootstrapServers);
+        var brokerGone = 0;
+        using var producer = NewProducer(cluster.BootstrapServers, e =>
+        {
+            if (e.Code is ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown)
+            {
+                Interlocked.Increment(ref brokerGone);
+            }
+        });
         await producer.ProduceAsync("t", new Message<string, string> { Key = "k", Value = "before" });
 
         cluster.SetBrokerDown();
@@ -89,7 +97,8 @@ public sealed class KafkaMockClusterTests
             });
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The client has found the broker gone (its connection closed, a reconnect refused) with the messages queued.
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Volatile.Read(ref brokerGone) > 0, TimeSpan.FromSeconds(30)), "the producer never saw the broker go down");
         Assert.Equal(0, Volatile.Read(ref delivered));
         cluster.SetBrokerUp();
         producer.Flush(Bounded);
@@ -128,7 +137,7 @@ public sealed class KafkaMockClusterTests
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(250), $"took {clock.Elapsed}");
     }
 
-    private static IProducer<string, string> NewProducer(string bootstrap) =>
+    private static IProducer<string, string> NewProducer(string bootstrap, Action<Error>? onError = null) =>
         new ProducerBuilder<string, string>(new ProducerConfig
         {
             BootstrapServers = bootstrap,
@@ -136,7 +145,7 @@ public sealed class KafkaMockClusterTests
             EnableIdempotence = true,
             LingerMs = 5,
             MessageTimeoutMs = 0,
-        }).Build();
+        }).SetErrorHandler((_, error) => onError?.Invoke(error)).Build();
 
     private static async Task ProduceAsync(string bootstrap, string topic, IEnumerable<string> values)
     {

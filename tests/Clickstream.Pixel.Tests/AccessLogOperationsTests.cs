@@ -101,7 +101,7 @@ public sealed class AccessLogOperationsTests
         var files = Directory.GetFiles(pixel.LogDirectory, "*.log");
         Assert.True(files.Length > 1, "expected rotated files");
         Assert.All(files, f => Assert.Matches(@"^access(\.\d{8}T\d{9}(-\d+)?)?\.log$", Path.GetFileName(f)));
-        var paths = files.SelectMany(PixelFactory.ReadShared).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("path").GetString()!).ToHashSet();
+        var paths = files.SelectMany(PixelFactory.ReadShared).Select(l => JsonDocument.Parse(l).RootElement.GetProperty(AccessLogFields.Path).GetString()!).ToHashSet();
         Assert.Equal(Enumerable.Range(0, 60).Select(i => $"/i?n={i}").ToHashSet(), paths);
         Assert.All(files, f => Assert.True(new FileInfo(f).Length <= 4096, f));
     }
@@ -113,10 +113,10 @@ public sealed class AccessLogOperationsTests
         var buffer = new byte[entry.MaxLength];
         var line = System.Text.Encoding.UTF8.GetString(buffer, 0, entry.Format(buffer));
 
-        Assert.Contains("\"agent\":\"a\\\"b\\\\c\\u0001\\u001F\\n\u007f\"", line);
-        Assert.Contains("\"referer\":\"caf\u00e9\"", line);
-        Assert.Contains("\"path\":\"\uFFFD\"", line);
-        Assert.Contains("\"user\":\"-\"", line);
+        Assert.Contains($"\"{AccessLogFields.Agent}\":\"a\\\"b\\\\c\\u0001\\u001F\\n\u007f\"", line);
+        Assert.Contains($"\"{AccessLogFields.Referer}\":\"caf\u00e9\"", line);
+        Assert.Contains($"\"{AccessLogFields.Path}\":\"\uFFFD\"", line);
+        Assert.Contains($"\"{AccessLogFields.User}\":\"-\"", line);
         Assert.EndsWith("}\n", line);
     }
 
@@ -131,7 +131,7 @@ public sealed class AccessLogOperationsTests
         var buffer = new byte[entry.MaxLength];
         var line = System.Text.Encoding.UTF8.GetString(buffer, 0, entry.Format(buffer));
 
-        Assert.Contains($"\"time\":\"{expected}\"", line);
+        Assert.Contains($"\"{AccessLogFields.Time}\":\"{expected}\"", line);
         Assert.Equal(expected, time.ToString(AccessLogEntry.TimeFormat, System.Globalization.CultureInfo.InvariantCulture));
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Clickstream.Contracts;
 using Clickstream.Tests;
 using Xunit.Abstractions;
 
@@ -43,12 +44,12 @@ public sealed class HostileInputTests(ITestOutputHelper output)
             Assert.True(await TestEnvironment.EventuallyAsync(() => (lines = LogLines.Read(log)).Any(IsSentinel), TimeSpan.FromSeconds(30)),
                 $"{name}: the sentinel request was not logged");
             lines = lines.Where(l => !IsSentinel(l)).ToList();
-            var logged = lines.Select(l => System.Text.RegularExpressions.Regex.Match(Encoding.Latin1.GetString(l), "\"code\":\"(\\d+)\"").Groups[1].Value)
+            var logged = lines.Select(l => System.Text.RegularExpressions.Regex.Match(Encoding.Latin1.GetString(l), $"\"{AccessLogFields.Code}\":\"(\\d+)\"").Groups[1].Value)
                 .GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}");
             output.WriteLine($"{name}: {answered} answered ({string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}: {s.Value}"))}), {lines.Count} lines ({string.Join(", ", logged)})");
 
             Assert.True(answered > Requests * 9 / 10, $"{name}: only {answered} of {Requests} answered");
-            var perHost = lines.Select(l => System.Text.RegularExpressions.Regex.Match(Encoding.Latin1.GetString(l), "\"host\":\"h(\\d+)\"").Groups[1].Value)
+            var perHost = lines.Select(l => System.Text.RegularExpressions.Regex.Match(Encoding.Latin1.GetString(l), $"\"{AccessLogFields.Host}\":\"h(\\d+)\"").Groups[1].Value)
                 .Where(h => h.Length > 0).GroupBy(h => int.Parse(h)).ToDictionary(g => g.Key, g => g.Count());
             var mismatches = Enumerable.Range(0, Requests).Where(i => perHost.ContainsKey(i) && perHost[i] != answers[i]).Take(3)
                 .Select(i => $"#{i}: {answers[i]} answers, {perHost.GetValueOrDefault(i)} lines: {Encoding.Latin1.GetString(requests[i]).Replace("\r", "\\r").Replace("\n", "\\n")[..Math.Min(300, requests[i].Length)]}");
@@ -67,7 +68,7 @@ public sealed class HostileInputTests(ITestOutputHelper output)
         }
     }
 
-    private static bool IsSentinel(byte[] line) => Encoding.Latin1.GetString(line).Contains("\"host\":\"sentinel\"", StringComparison.Ordinal);
+    private static bool IsSentinel(byte[] line) => Encoding.Latin1.GetString(line).Contains($"\"{AccessLogFields.Host}\":\"sentinel\"", StringComparison.Ordinal);
 
     private static byte[] Generate(Random random, string host)
     {

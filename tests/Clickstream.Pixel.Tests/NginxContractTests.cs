@@ -28,8 +28,8 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
         Assert.Matches("^uid=[0-9a-f]{32}; max-age=31536000; path=/; httponly$", ours.Response.Header("Set-Cookie"));
         Assert.Equal(method == "GET" ? PixelEndpointsGif : [], ours.Response.Body);
         SameLine(ours, nginx);
-        Assert.Equal(target, ours["path"]);
-        Assert.Equal(method == "GET" ? "43" : "0", ours["size"]);
+        Assert.Equal(target, ours[AccessLogFields.Path]);
+        Assert.Equal(method == "GET" ? "43" : "0", ours[AccessLogFields.Size]);
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
         SameAnswer(keptOurs, keptNginx, body: true);
         Assert.Null(keptOurs.Response.Header("Set-Cookie"));
         SameLine(keptOurs, keptNginx);
-        Assert.Equal(Id, keptNginx["cookie"]);
+        Assert.Equal(Id, keptNginx[AccessLogFields.Cookie]);
 
         var (newOurs, newNginx) = await pair.ExchangeAsync(Request("GET", "/i", ("Cookie", "uid=" + Id.ToUpperInvariant())));
         SameAnswer(newOurs, newNginx, body: true);
@@ -57,7 +57,7 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
         SameAnswer(ours, nginx, body: true);
         Assert.Null(ours.Response.Header("Set-Cookie"));
         SameLine(ours, nginx);
-        Assert.Equal("-", ours["cookie"]);
+        Assert.Equal("-", ours[AccessLogFields.Cookie]);
     }
 
     [Fact]
@@ -100,11 +100,11 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
 
         Assert.Equal(414, ours.Response.Status);
         Assert.Equal(414, nginx.Response.Status);
-        Assert.Equal("414", ours["code"]);
-        Assert.Equal("414", nginx["code"]);
+        Assert.Equal("414", ours[AccessLogFields.Code]);
+        Assert.Equal("414", nginx[AccessLogFields.Code]);
         // nginx rejects while reading the request line, so it knows neither method, path nor headers.
-        Assert.Equal(["-", "-", "-", "-"], [nginx["method"], nginx["path"], nginx["agent"], nginx["host"]]);
-        Assert.Equal(target, ours["path"]);
+        Assert.Equal(["-", "-", "-", "-"], [nginx[AccessLogFields.Method], nginx[AccessLogFields.Path], nginx[AccessLogFields.Agent], nginx[AccessLogFields.Host]]);
+        Assert.Equal(target, ours[AccessLogFields.Path]);
     }
 
     [Fact]
@@ -114,10 +114,10 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
 
         Assert.Equal(400, ours.Response.Status);
         Assert.Equal(400, nginx.Response.Status);
-        Assert.Equal("400", ours["code"]);
-        Assert.Equal("400", nginx["code"]);
-        Assert.Equal("/i?big", nginx["path"]);
-        Assert.Equal("/i?big", ours["path"]);
+        Assert.Equal("400", ours[AccessLogFields.Code]);
+        Assert.Equal("400", nginx[AccessLogFields.Code]);
+        Assert.Equal("/i?big", nginx[AccessLogFields.Path]);
+        Assert.Equal("/i?big", ours[AccessLogFields.Path]);
     }
 
     [Fact]
@@ -128,10 +128,10 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
 
         Assert.Equal(400, ours.Response.Status);
         Assert.Equal(400, nginx.Response.Status);
-        Assert.Equal("400", ours["code"]);
-        Assert.Equal("400", nginx["code"]);
-        Assert.Equal("-", ours["cookie"]);
-        Assert.Equal("-", nginx["cookie"]);
+        Assert.Equal("400", ours[AccessLogFields.Code]);
+        Assert.Equal("400", nginx[AccessLogFields.Code]);
+        Assert.Equal("-", ours[AccessLogFields.Cookie]);
+        Assert.Equal("-", nginx[AccessLogFields.Cookie]);
     }
 
     [Theory]
@@ -145,7 +145,7 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
 
         SameAnswer(ours, nginx, body: true);
         SameLine(ours, nginx);
-        Assert.NotEqual("-", ours["agent"]);
+        Assert.NotEqual("-", ours[AccessLogFields.Agent]);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
 
         SameAnswer(ours, nginx, body: true);
         SameLine(ours, nginx);
-        Assert.Equal("127.0.0.1", ours["remote"]);
+        Assert.Equal("127.0.0.1", ours[AccessLogFields.Remote]);
         Assert.DoesNotContain("secure", ours.Response.Header("Set-Cookie"));
     }
 
@@ -178,12 +178,12 @@ public sealed partial class NginxContractTests(PixelPair pair) : IClassFixture<P
         {
             switch (field)
             {
-                case "time":
+                case AccessLogFields.Time:
                     Assert.Matches(TimeShape(), ours[field]);
                     Assert.Matches(TimeShape(), nginx[field]);
                     Assert.InRange(DateTimeOffset.Parse(ours[field]) - DateTimeOffset.Parse(nginx[field]), TimeSpan.FromSeconds(-5), TimeSpan.FromSeconds(5));
                     break;
-                case "traceparent":
+                case AccessLogFields.TraceParent:
                     Assert.Matches(TraceShape(), ours[field]);
                     Assert.Matches(TraceShape(), nginx[field]);
                     break;

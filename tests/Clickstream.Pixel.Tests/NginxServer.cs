@@ -15,37 +15,50 @@ internal sealed class NginxServer : IDisposable
 
     public NginxServer(Func<NginxPixelSettings, NginxPixelSettings>? configure = null)
     {
-        Port = TestEnvironment.FreeTcpPort();
         var logs = Directory.CreateDirectory(Path.Combine(_prefix.Path, "logs")).FullName;
         LogFile = Path.Combine(logs, "access.log");
-        var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile,
-            TrackerScript: File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TrackerScriptFile)));
-        settings = configure?.Invoke(settings) ?? settings;
-        var config = _config = Path.Combine(_prefix.Path, "nginx.conf");
-        File.WriteAllText(config, NginxConfig.Render(settings));
+        _config = Path.Combine(_prefix.Path, "nginx.conf");
+        // nginx cannot report a port 0 back: it gets a port found free, and another one if that was taken meanwhile.
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = TestEnvironment.FreeTcpPort();
+            var settings = new NginxPixelSettings(_prefix.Path, Port, LogFile,
+                TrackerScript: File.ReadAllText(Path.Combine(AppContext.BaseDirectory, NginxConfig.TrackerScriptFile)));
+            settings = configure?.Invoke(settings) ?? settings;
+            File.WriteAllText(_config, NginxConfig.Render(settings));
 
-        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in NginxConfig.Arguments(_prefix.Path, config))
-        {
-            start.ArgumentList.Add(argument);
-        }
+            var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var argument in NginxConfig.Arguments(_prefix.Path, _config))
+            {
+                start.ArgumentList.Add(argument);
+            }
 
-        try
-        {
-            _process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException("nginx is not installed: run the README's test command (./test.sh), which installs it.", ex);
-        }
+            try
+            {
+                _process = Process.Start(start)!;
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                throw new InvalidOperationException("nginx is not installed: run the README's test command (./test.sh), which installs it.", ex);
+            }
 
-        _stderr = _process.StandardError.ReadToEndAsync();
-        _ = _process.StandardOutput.ReadToEndAsync();
-        var up = TestEnvironment.EventuallyAsync(() => !_process.HasExited && Accepts(Port), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50)).GetAwaiter().GetResult();
-        if (!up)
-        {
+            _stderr = _process.StandardError.ReadToEndAsync();
+            _ = _process.StandardOutput.ReadToEndAsync();
+            var up = TestEnvironment.EventuallyAsync(() => !_process.HasExited && Accepts(Port), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50)).GetAwaiter().GetResult();
+            if (up)
+            {
+                return;
+            }
+
             _process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"nginx did not start: {_stderr.GetAwaiter().GetResult()}");
+            var error = _stderr.GetAwaiter().GetResult();
+            _process.Dispose();
+            if (attempt < 5 && error.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            throw new InvalidOperationException($"nginx did not start: {error}");
         }
     }
 

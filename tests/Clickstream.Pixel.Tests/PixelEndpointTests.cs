@@ -41,15 +41,15 @@ public sealed class PixelEndpointTests : IDisposable
         using var json = JsonDocument.Parse(line);
         var fields = json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
         Assert.Equal(AccessLogEntry.FieldNames, fields.Keys);
-        Assert.Equal("GET", fields["method"]);
-        Assert.Equal("/i?param=testing", fields["path"]);
-        Assert.Equal("200", fields["code"]);
-        Assert.Equal("43", fields["size"]);
-        Assert.Equal("-", fields["user"]);
-        Assert.Equal("-", fields["referer"]);
-        Assert.Equal(visitor, fields["cookie"]);
-        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$", fields["time"]);
-        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", fields["traceparent"]);
+        Assert.Equal("GET", fields[AccessLogFields.Method]);
+        Assert.Equal("/i?param=testing", fields[AccessLogFields.Path]);
+        Assert.Equal("200", fields[AccessLogFields.Code]);
+        Assert.Equal("43", fields[AccessLogFields.Size]);
+        Assert.Equal("-", fields[AccessLogFields.User]);
+        Assert.Equal("-", fields[AccessLogFields.Referer]);
+        Assert.Equal(visitor, fields[AccessLogFields.Cookie]);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$", fields[AccessLogFields.Time]);
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", fields[AccessLogFields.TraceParent]);
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class PixelEndpointTests : IDisposable
         Assert.NotEqual(known, fresh);
 
         var lines = await _pixel.WaitForLinesAsync(2);
-        Assert.Equal([known, fresh], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("cookie").GetString()));
+        Assert.Equal([known, fresh], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty(AccessLogFields.Cookie).GetString()));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class PixelEndpointTests : IDisposable
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
 
         var line = Assert.Single(await _pixel.WaitForLinesAsync(1));
-        Assert.Equal("0", JsonDocument.Parse(line).RootElement.GetProperty("size").GetString());
+        Assert.Equal("0", JsonDocument.Parse(line).RootElement.GetProperty(AccessLogFields.Size).GetString());
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed class PixelEndpointTests : IDisposable
         var line = Assert.Single(await _pixel.WaitForLinesAsync(1));
         var root = JsonDocument.Parse(line).RootElement;
         Assert.Equal(12, root.EnumerateObject().Count());
-        Assert.Equal(agent, root.GetProperty("agent").GetString());
-        Assert.Equal("/i?q=%22%0A", root.GetProperty("path").GetString());
-        Assert.Equal("200", root.GetProperty("code").GetString());
+        Assert.Equal(agent, root.GetProperty(AccessLogFields.Agent).GetString());
+        Assert.Equal("/i?q=%22%0A", root.GetProperty(AccessLogFields.Path).GetString());
+        Assert.Equal("200", root.GetProperty(AccessLogFields.Code).GetString());
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using Clickstream.Tests;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,10 +23,11 @@ public sealed class PixelFactory(IReadOnlyDictionary<string, string?>? settings 
     /// <summary>Serves on a real Kestrel socket (for raw bytes, limits, peer addresses) instead of the in-memory server.</summary>
     public int StartKestrel()
     {
-        var port = TestEnvironment.FreeTcpPort();
-        UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port));
+        // Port 0: Kestrel binds a free port and keeps it, so no other process can take it in between.
+        UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         StartServer();
-        return port;
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new Uri(address).Port;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -1,3 +1,4 @@
+using Clickstream.Contracts;
 using static Clickstream.Pixel.Tests.NginxContractTests;
 using static Clickstream.Pixel.Tests.RawHttp;
 
@@ -20,7 +21,7 @@ public sealed class ProxiedContractTests(ProxiedPixelPair pair) : IClassFixture<
 
         SameAnswer(ours, nginx, body: true);
         SameLine(ours, nginx);
-        Assert.Equal(logged, ours["remote"]);
+        Assert.Equal(logged, ours[AccessLogFields.Remote]);
     }
 
     [Theory]

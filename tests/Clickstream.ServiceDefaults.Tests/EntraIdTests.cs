@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Core;
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 
@@ -7,7 +8,7 @@ namespace Clickstream.ServiceDefaults.Tests;
 
 public sealed class EntraIdTests
 {
-    private const string Keyless = "Endpoint=sb://clicks-ns.servicebus.windows.net/;EntityPath=clickstream";
+    private const string Keyless = "Endpoint=sb://clicks-ns.servicebus.windows.net/;EntityPath=" + PipelineDefaults.Topic;
 
     [Fact]
     public void A_connection_string_without_a_key_means_oauthbearer_with_the_namespace_scope()

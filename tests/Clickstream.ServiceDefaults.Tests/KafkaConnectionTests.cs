@@ -1,3 +1,4 @@
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 
@@ -89,7 +90,7 @@ public sealed class KafkaConnectionTests
     [Fact]
     public void The_entity_path_names_the_topic()
     {
-        var settings = new KafkaConsumerSettings { ConnectionString = EventHubs, Topic = "clickstream" };
+        var settings = new KafkaConsumerSettings { ConnectionString = EventHubs, Topic = PipelineDefaults.Topic };
         settings.Validate("kafka");
         Assert.Equal("clickstream-hub", settings.Topic);
     }

@@ -10,7 +10,7 @@ public sealed class KafkaStatisticsTests
         const string json = """
         {"name":"rdkafka#consumer-1","client_id":"dashboard","type":"consumer","msg_cnt":3,"msg_size":300,
          "txmsgs":10,"txmsg_bytes":1000,"rxmsgs":20,"rxmsg_bytes":2000,
-         "topics":{"clickstream":{"partitions":{
+         "topics":{"hits":{"partitions":{
             "0":{"consumer_lag":5},"1":{"consumer_lag":-1},"2":{"consumer_lag":7},"-1":{"consumer_lag":100}}}}}
         """;
 

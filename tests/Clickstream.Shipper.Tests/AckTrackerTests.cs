@@ -12,7 +12,7 @@ public sealed class AckTrackerTests
         long[] ends = [110, 125, 140, 160];
         foreach (var end in ends)
         {
-            tracker.Sent(end);
+            tracker.Track(end);
         }
 
         tracker.Finalized(140, DeliveryOutcome.Delivered);
@@ -35,7 +35,7 @@ public sealed class AckTrackerTests
         {
             var tracker = new AckTracker(0);
             var ends = Enumerable.Range(1, 200).Select(i => (long)i * 10).ToList();
-            ends.ForEach(e => tracker.Sent(e));
+            ends.ForEach(e => tracker.Track(e));
             var order = ends.OrderBy(_ => random.Next()).ToList();
             var acknowledged = new HashSet<long>();
             foreach (var end in order)
@@ -55,9 +55,9 @@ public sealed class AckTrackerTests
     public void Lines_must_be_recorded_in_file_order()
     {
         var tracker = new AckTracker(50);
-        Assert.Throws<ArgumentOutOfRangeException>(() => tracker.Sent(50));
-        tracker.Sent(60);
-        Assert.Throws<ArgumentOutOfRangeException>(() => tracker.Sent(55));
+        Assert.Throws<ArgumentOutOfRangeException>(() => tracker.Track(50));
+        tracker.Track(60);
+        Assert.Throws<ArgumentOutOfRangeException>(() => tracker.Track(55));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class AckTrackerTests
         })).ToArray();
         for (var i = 1; i <= lines; i++)
         {
-            tracker.Sent(i * 10L);
+            tracker.Track(i * 10L);
             sent.Add(i * 10L);
         }
 
@@ -93,11 +93,11 @@ public sealed class AckTrackerTests
     }
 
     [Fact]
-    public void A_line_acknowledged_twice_or_before_it_is_sent_does_not_move_the_checkpoint_wrongly()
+    public void A_line_acknowledged_twice_or_before_it_is_tracked_does_not_move_the_checkpoint_wrongly()
     {
         var tracker = new AckTracker(0);
-        tracker.Sent(10);
-        tracker.Sent(20);
+        tracker.Track(10);
+        tracker.Track(20);
         tracker.Finalized(20, DeliveryOutcome.Delivered);
         tracker.Finalized(20, DeliveryOutcome.Delivered);
         Assert.Equal(0, tracker.Committed);
@@ -106,32 +106,30 @@ public sealed class AckTrackerTests
     }
 
     [Fact]
-    public void The_in_flight_window_is_freed_when_the_checkpoint_passes_a_line_not_when_it_is_acknowledged()
+    public void A_finalization_reports_the_sent_lines_it_moved_the_checkpoint_over_not_each_acknowledged_line()
     {
-        var released = new List<(int Messages, long Bytes)>();
-        var tracker = new AckTracker(0, (m, b) => released.Add((m, b)));
-        tracker.Sent(10, windowBytes: 9);
-        tracker.Sent(20, windowBytes: 9);
-        tracker.Sent(30); // a dead-lettered line: holds nothing of the window
-        tracker.Sent(40, windowBytes: 9);
+        var tracker = new AckTracker(0);
+        tracker.Track(10, windowBytes: 9);
+        tracker.Track(20, windowBytes: 9);
+        tracker.Track(30); // a dead-lettered line: never sent, holds nothing of the window
+        tracker.Track(40, windowBytes: 9);
 
-        tracker.Finalized(20, DeliveryOutcome.Delivered);
-        tracker.Finalized(30, DeliveryOutcome.Delivered);
-        tracker.Finalized(40, DeliveryOutcome.Delivered);
-        Assert.Empty(released); // all wait behind the line ending at 10
+        Assert.Equal(default, tracker.Finalized(20, DeliveryOutcome.Delivered));
+        Assert.Equal(default, tracker.Finalized(30, DeliveryOutcome.Rejected));
+        Assert.Equal(default, tracker.Finalized(40, DeliveryOutcome.Delivered)); // all wait behind the line ending at 10
 
-        tracker.Finalized(10, DeliveryOutcome.Delivered);
-        Assert.Equal([(3, 27L)], released);
+        Assert.Equal(new FoldedLines(3, 27), tracker.Finalized(10, DeliveryOutcome.Delivered));
         Assert.Equal(40, tracker.Committed);
+        Assert.Equal(default, tracker.Finalized(10, DeliveryOutcome.Delivered)); // folded already: frees nothing twice
     }
 
     [Fact]
     public void Rejected_and_dropped_lines_are_finalized_as_such_not_as_delivered_and_the_checkpoint_still_moves_over_them_in_order()
     {
         var tracker = new AckTracker(0);
-        tracker.Sent(10);
-        tracker.Sent(20);
-        tracker.Sent(30);
+        tracker.Track(10);
+        tracker.Track(20);
+        tracker.Track(30);
 
         tracker.Finalized(20, DeliveryOutcome.Rejected);
         tracker.Finalized(30, DeliveryOutcome.Dropped);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Shipper.Checkpoints;
 using Clickstream.Shipper.DeadLetters;
@@ -39,11 +40,11 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
                 $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 500 after the restart");
         }
 
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 2500, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 2500, Bounded);
         Assert.Equal(2500, records.Count);
         Assert.Equal(2500, records.Select(r => r.EventId).Distinct().Count());
         Assert.Equal(Enumerable.Range(0, 2500).Select(Line).Order(), records.Select(r => r.Value).Order());
-        Assert.All(records, r => Assert.Equal(JsonDocument.Parse(r.Value).RootElement.GetProperty("cookie").GetString(), r.Key));
+        Assert.All(records, r => Assert.Equal(JsonDocument.Parse(r.Value).RootElement.GetProperty(AccessLogFields.Cookie).GetString(), r.Key));
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("reason").GetString()).ToList();
         Assert.Equal(["invalid_json", "invalid_json", "too_long"], deadLetters);
 
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 100, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 100, Bounded);
         Assert.Equal(good.Order(), records.Select(r => r.Value).Order());
         await TestEnvironment.EventuallyAsync(() => shipper.Tails.Checkpoints.Single().Offset == new FileInfo(log).Length, Bounded);
         Assert.Equal(new FileInfo(log).Length, shipper.Tails.Checkpoints.Single().Offset);
@@ -99,7 +100,7 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Tails.Checkpoints.Single().Offset == new FileInfo(log).Length, Bounded),
             "the checkpoint did not move past the rejected line to the end of the file");
         Assert.Equal(100, shipper.Metrics.AcknowledgedTotal);
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 100, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 100, Bounded);
         Assert.Equal(good.Order(), records.Select(r => r.Value).Order());
     }
 
@@ -122,7 +123,7 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
         Assert.True(shipper.Metrics.WaitedForQueueTotal > 0, "the local queue was never full: the test proves nothing");
         Assert.Equal(0, shipper.Metrics.DeadLetteredTotal);
         Assert.Equal(0, shipper.Metrics.RetriedTotal);
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 2000, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 2000, Bounded);
         Assert.Equal(Enumerable.Range(0, 2000).Select(Line).Order(), records.Select(r => r.Value).Order());
     }
 
@@ -144,7 +145,7 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
         Assert.Equal(1, shipper.Metrics.CheckpointsSetAsideTotal);
         var aside = Assert.Single(Directory.GetFiles(State, "checkpoints.json.corrupt-*"));
         Assert.Contains("garbage", await File.ReadAllTextAsync(aside));
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 300, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 300, Bounded);
         Assert.Equal(Enumerable.Range(0, 300).Select(Line).Order(), records.Select(r => r.Value).Order());
 
         // The next save writes a sound, versioned file in its place.
@@ -155,5 +156,5 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
     }
 
     private ShipperHost NewShipper(IDictionary<string, string?>? extra = null) =>
-        new(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, extra);
+        new(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State, extra);
 }

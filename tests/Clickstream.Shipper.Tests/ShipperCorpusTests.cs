@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Shipper.DeadLetters;
 using Clickstream.Tests;
@@ -64,7 +65,7 @@ public sealed class ShipperCorpusTests() : ShipperTestBed("clickstream-shipper-c
         }
 
         await File.WriteAllBytesAsync(log, content.ToArray());
-        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State);
         await shipper.StartAsync();
 
         var length = new FileInfo(log).Length;
@@ -80,7 +81,7 @@ public sealed class ShipperCorpusTests() : ShipperTestBed("clickstream-shipper-c
             deadLetters.Select(d => d.GetProperty("reason").GetString()));
         Assert.Equal(2 * 1024 * 1024 + 14, deadLetters[2].GetProperty("length").GetInt64()); // {"remote":"…"} and its newline
 
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", expected.Count, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, expected.Count, Bounded);
         Assert.Equal(expected.Order(), records.Select(r => r.Value).Order());
         Assert.DoesNotContain(records, r => r.Value.Contains('\r', StringComparison.Ordinal));
     }
@@ -108,11 +109,11 @@ public sealed class ShipperCorpusTests() : ShipperTestBed("clickstream-shipper-c
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State);
         await shipper.StartAsync();
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 2, Bounded));
 
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 2, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 2, Bounded);
         Activity[] ship;
         lock (spans)
         {
@@ -138,11 +139,11 @@ public sealed class ShipperCorpusTests() : ShipperTestBed("clickstream-shipper-c
         var traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         var lines = new[] { Pixel(1, traceParent), Pixel(2, "00-zz-not-a-trace"), ShipperComponentTests.Line(3) };
         await File.WriteAllLinesAsync(Path.Combine(Logs, "access.log"), lines);
-        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State);
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State);
         await shipper.StartAsync();
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 3, Bounded));
 
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 3, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 3, Bounded);
         Assert.Equal(traceParent, Assert.Single(records, r => r.Value == lines[0]).TraceParent);
         Assert.Null(Assert.Single(records, r => r.Value == lines[1]).TraceParent); // malformed: not passed on
         Assert.Null(Assert.Single(records, r => r.Value == lines[2]).TraceParent);

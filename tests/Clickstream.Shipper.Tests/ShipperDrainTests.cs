@@ -28,7 +28,7 @@ public sealed class ShipperDrainTests() : ShipperTestBed("clickstream-shipper-dr
 
         Assert.Equal(200, shipper.Metrics.AcknowledgedTotal);
         Assert.Equal(new FileInfo(log).Length, Assert.Single(new CheckpointStore(State).Load().Values).Offset);
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 200, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 200, Bounded);
         Assert.Equal(Enumerable.Range(0, 200).Select(ShipperComponentTests.Line).Order(), records.Select(r => r.Value).Order());
     }
 
@@ -55,13 +55,13 @@ public sealed class ShipperDrainTests() : ShipperTestBed("clickstream-shipper-dr
         Assert.Equal(600, shipper.Metrics.AcknowledgedTotal);
         var checkpoints = new CheckpointStore(State).Load().Values.ToDictionary(c => c.Path, c => c.Offset);
         Assert.All(logs, log => Assert.Equal(new FileInfo(log).Length, checkpoints[log]));
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 600, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 600, Bounded);
         Assert.Equal(600, records.Select(r => r.EventId).Distinct().Count());
     }
 
     private ShipperHost NewShipper(IDictionary<string, string?> extra)
     {
         extra["Shipper:DrainOnStop"] = "true";
-        return new(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State, extra);
+        return new(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State, extra);
     }
 }

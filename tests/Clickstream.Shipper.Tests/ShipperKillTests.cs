@@ -1,4 +1,5 @@
 using System.Text;
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Shipper.Checkpoints;
 using Clickstream.Tests;
@@ -46,7 +47,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : ShipperTestBed(
         var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings:kafka"] = Cluster.BootstrapServers,
-            ["Kafka:Topic"] = "clickstream",
+            ["Kafka:Topic"] = PipelineDefaults.Topic,
             ["Shipper:Paths:0"] = Path.Combine(Logs, "*.log"),
             ["Shipper:StateDirectory"] = State,
             ["Shipper:PollInterval"] = "00:00:00.020",
@@ -86,7 +87,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : ShipperTestBed(
             Assert.True(stats.LinesAcked > 0 && stats.LinesAcked <= stats.LinesSent && stats.LinesSent <= stats.LinesRead, $"{stats}");
         }
 
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", Lines, TimeSpan.FromSeconds(90));
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, Lines, TimeSpan.FromSeconds(90));
         var received = records.Select(r => r.Value).ToHashSet();
         var lost = Enumerable.Range(0, Lines).Where(i => !received.Contains(ShipperComponentTests.Line(i))).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} lines lost, first {string.Join(", ", lost.Take(5))}");
@@ -110,7 +111,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : ShipperTestBed(
         await using var shipper = new ShipperProcess(new Dictionary<string, string>
         {
             ["ConnectionStrings:kafka"] = Cluster.BootstrapServers,
-            ["Kafka:Topic"] = "clickstream",
+            ["Kafka:Topic"] = PipelineDefaults.Topic,
             ["Shipper:Paths:0"] = Path.Combine(Logs, "*.log"),
             ["Shipper:StateDirectory"] = State,
             ["Shipper:CopyToStdout"] = "true",

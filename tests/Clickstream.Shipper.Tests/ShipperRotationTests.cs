@@ -16,7 +16,7 @@ public sealed class ShipperRotationTests() : ShipperTestBed("clickstream-shipper
     public async Task A_writer_that_never_reopens_is_read_again_after_its_renamed_file_was_parked_and_after_it_was_deleted()
     {
         var log = Path.Combine(Logs, "access.log");
-        await using var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State,
+        await using var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State,
             new Dictionary<string, string?> { ["Shipper:RotateWait"] = "00:00:00.300" });
         await shipper.StartAsync();
         // nginx without a postrotate script: one handle, kept whatever happens to the name.
@@ -53,7 +53,7 @@ public sealed class ShipperRotationTests() : ShipperTestBed("clickstream-shipper
         Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Tails.Files.All(f => f.Identity != identity), Bounded),
             "the deleted file was kept open after its writer closed it");
         Assert.True(shipper.Metrics.GrewAgainTotal >= 2, $"the parked file was read again {shipper.Metrics.GrewAgainTotal} times");
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 300, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 300, Bounded);
         Assert.Equal(Enumerable.Range(0, 300).Select(ShipperComponentTests.Line).Order(), records.Select(r => r.Value).Order());
         Assert.Equal(300, records.Select(r => r.EventId).Distinct().Count());
     }
@@ -63,7 +63,7 @@ public sealed class ShipperRotationTests() : ShipperTestBed("clickstream-shipper
     {
         var log = Path.Combine(Logs, "access.log");
         await File.WriteAllLinesAsync(log, Enumerable.Range(0, 100).Select(ShipperComponentTests.Line));
-        await using (var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State))
+        await using (var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State))
         {
             await shipper.StartAsync();
             Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 100, Bounded));
@@ -74,14 +74,14 @@ public sealed class ShipperRotationTests() : ShipperTestBed("clickstream-shipper
         File.Move(log, log + ".1");
         await File.WriteAllLinesAsync(log, Enumerable.Range(150, 20).Select(ShipperComponentTests.Line));
 
-        await using (var shipper = new ShipperHost(Cluster.BootstrapServers, "clickstream", Path.Combine(Logs, "*.log"), State))
+        await using (var shipper = new ShipperHost(Cluster.BootstrapServers, PipelineDefaults.Topic, Path.Combine(Logs, "*.log"), State))
         {
             await shipper.StartAsync();
             Assert.True(await TestEnvironment.EventuallyAsync(() => shipper.Metrics.AcknowledgedTotal == 70, Bounded),
                 $"acknowledged {shipper.Metrics.AcknowledgedTotal} of 70 (50 in the renamed file, 20 in the new one)");
         }
 
-        var records = TopicReader.Read(Cluster.BootstrapServers, "clickstream", 170, Bounded);
+        var records = TopicReader.Read(Cluster.BootstrapServers, PipelineDefaults.Topic, 170, Bounded);
         Assert.Equal(Enumerable.Range(0, 170).Select(ShipperComponentTests.Line).Order(), records.Select(r => r.Value).Order());
     }
 

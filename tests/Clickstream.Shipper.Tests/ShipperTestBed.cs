@@ -1,3 +1,4 @@
+using Clickstream.Contracts;
 using Clickstream.KafkaEmulator.Mock;
 using Clickstream.Tests;
 
@@ -5,7 +6,7 @@ namespace Clickstream.Shipper.Tests;
 
 /// <summary>
 /// What every shipper test against the embedded broker needs: a fresh directory with <c>logs/</c> to tail
-/// and <c>state/</c> for checkpoints, and a mock cluster whose <c>clickstream</c> topic has enough
+/// and <c>state/</c> for checkpoints, and a mock cluster whose <see cref="PipelineDefaults.Topic"/> topic has enough
 /// partitions for the test's volume (the mock keeps 5 MiB per partition).
 /// </summary>
 public abstract class ShipperTestBed(string directoryPrefix, int partitions) : IAsyncLifetime
@@ -22,7 +23,7 @@ public abstract class ShipperTestBed(string directoryPrefix, int partitions) : I
     {
         Directory.CreateDirectory(Logs);
         Cluster = KafkaMockCluster.Start();
-        Cluster.CreateTopic("clickstream", partitions);
+        Cluster.CreateTopic(PipelineDefaults.Topic, partitions);
         return Task.CompletedTask;
     }
 

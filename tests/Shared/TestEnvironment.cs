@@ -19,6 +19,30 @@ internal static class TestEnvironment
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Starts something on a port <see cref="FreeTcpPort"/> found, and on another one when that port was taken in
+    /// between (the race of a released port): for servers that cannot bind port 0 and report the port back.
+    /// </summary>
+    public static T StartOnFreePort<T>(Func<int, T> start, int attempts = 5)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return start(FreeTcpPort());
+            }
+            catch (Exception ex) when (attempt < attempts && IsAddressInUse(ex))
+            {
+            }
+        }
+    }
+
+    /// <summary>Whether a failed start was a bind to a port that is taken (possibly wrapped, or in a child's message).</summary>
+    public static bool IsAddressInUse(Exception? ex) =>
+        ex is not null && (ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                           || ex.Message.Contains("Address already in use", StringComparison.OrdinalIgnoreCase)
+                           || IsAddressInUse(ex.InnerException));
+
     /// <summary>Whether every port can be bound on the loopback now (none is held by another process).</summary>
     public static bool AreFree(params int[] ports) => ports.All(port =>
     {
