@@ -1,9 +1,12 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using Clickstream.Consumer.Api;
 using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Stats;
 using Clickstream.Consumer.Stats.History;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +22,7 @@ public static class StatsApi
         api.MapGet("/reconciliation", (PipelineReconciler reconciler) => TypedResults.Ok(reconciler.Report()));
         api.MapGet("/events/recent", (RecentEvents recent, IOptions<ConsumerOptions> options, int? n) =>
             TypedResults.Ok(recent.Last(n ?? 50, options.Value.ShowRemoteAddresses)));
-        api.MapGet("/stream", StreamAsync);
+        api.MapGet("/stream", Stream);
         api.MapGet("/checkpoint", (StateCheckpointer checkpoints) => TypedResults.Ok(checkpoints.Status()));
         return app;
     }
@@ -53,32 +56,44 @@ public static class StatsApi
     /// Server-sent events once a second until the client goes away or the app stops: <c>stats</c> (the
     /// <c>/api/stats?site=</c> document), <c>sites</c> (the <c>/api/sites</c> list) and <c>reconciliation</c>.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, StreamFrames frames, TimeProvider time, IHostApplicationLifetime lifetime, string? site)
+    private static ServerSentEventsResult<string> Stream(HttpContext context, StreamFrames frames, TimeProvider time, IHostApplicationLifetime lifetime, string? site)
     {
-        var response = context.Response;
-        response.Headers.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        // Kestrel lets running requests finish before it stops, for up to the host's shutdown timeout
-        // (30 s): an open dashboard would hold every SIGTERM that long. Ending the stream on stopping
-        // lets it go at once; EventSource reconnects (to the next instance) by itself.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        var cancellationToken = stopping.Token;
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front (nginx) must pass each event on at once
+        return TypedResults.ServerSentEvents(Frames(frames, time, site, lifetime.ApplicationStopping));
+    }
+
+    /// <summary>
+    /// Kestrel lets running requests finish before it stops, for up to the host's shutdown timeout (30 s): an open
+    /// dashboard would hold every SIGTERM that long. Ending the stream on stopping lets it go at once; EventSource
+    /// reconnects (to the next instance) by itself, after the first event's <c>retry</c> (a second).
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<string>> Frames(StreamFrames frames, TimeProvider time, string? site, CancellationToken stopping,
+        [EnumeratorCancellation] CancellationToken requestAborted = default)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, stopping);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        TimeSpan? retry = TimeSpan.FromSeconds(1);
+        do
+        {
+            var frame = frames.Current(site);
+            yield return new SseItem<string>(frame.Stats, "stats") { ReconnectionInterval = retry };
+            yield return new SseItem<string>(frame.Sites, "sites");
+            yield return new SseItem<string>(frame.Reconciliation, "reconciliation");
+            retry = null;
+        }
+        while (await NextTickAsync(timer, either.Token));
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
         try
         {
-            // "retry" tells EventSource to reconnect after a second if the stream breaks.
-            await response.WriteAsync("retry: 1000\n\n", cancellationToken);
-            do
-            {
-                await response.WriteAsync(frames.Current(site), cancellationToken);
-                await response.Body.FlushAsync(cancellationToken);
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
+            return await timer.WaitForNextTickAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The page was closed, or the app is stopping.
+            return false; // the page was closed, or the app is stopping
         }
     }
 }

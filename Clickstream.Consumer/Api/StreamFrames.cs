@@ -6,8 +6,11 @@ using Microsoft.Extensions.Options;
 
 namespace Clickstream.Consumer.Api;
 
+/// <summary>One second of the event stream: the data of its <c>stats</c>, <c>sites</c> and <c>reconciliation</c> events, as JSON.</summary>
+public sealed record StreamFrame(string Stats, string Sites, string Reconciliation);
+
 /// <summary>
-/// The SSE frame (stats + reconciliation events) shared by every open page: built at most every
+/// The SSE frame (stats, sites and reconciliation events) shared by every open page: built at most every
 /// 900 ms, so ten dashboards cost the aggregates' lock one snapshot a second, not ten.
 /// </summary>
 public sealed class StreamFrames(LiveStats stats, PipelineReconciler reconciler, IOptions<JsonOptions> json, TimeProvider time)
@@ -15,10 +18,10 @@ public sealed class StreamFrames(LiveStats stats, PipelineReconciler reconciler,
     private static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(900);
     private const string AllSites = "";
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (DateTimeOffset At, string Frame)> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset At, StreamFrame Frame)> _last = new(StringComparer.Ordinal);
 
     /// <summary>The frame for one site (null: all sites); a site never seen gets the all-sites figures until it is.</summary>
-    public string Current(string? site)
+    public StreamFrame Current(string? site)
     {
         lock (_gate)
         {
@@ -28,9 +31,8 @@ public sealed class StreamFrames(LiveStats stats, PipelineReconciler reconciler,
             {
                 var serializer = json.Value.SerializerOptions;
                 var document = StatsDocument.Build(stats, site, serializer) ?? StatsDocument.Build(stats, null, serializer)!;
-                var frame = $"event: stats\ndata: {document.ToJsonString(serializer)}\n\n"
-                    + $"event: sites\ndata: {JsonSerializer.Serialize(stats.Sites.Sites(), serializer)}\n\n"
-                    + $"event: reconciliation\ndata: {JsonSerializer.Serialize(reconciler.Report(), serializer)}\n\n";
+                var frame = new StreamFrame(document.ToJsonString(serializer), JsonSerializer.Serialize(stats.Sites.Sites(), serializer),
+                    JsonSerializer.Serialize(reconciler.Report(), serializer));
                 if (_last.Count > SiteStatsLimit)
                 {
                     _last.Clear(); // pages asking for sites that do not exist must not grow this
