@@ -47,14 +47,19 @@ public sealed class ShipperMetrics
             "Lines that waited for room in the producer's full local queue (back-pressure, not a failed delivery).");
         _deliveryLatency = meter.CreateHistogram<double>("shipper.delivery.duration", "ms", "From send to the broker's acknowledgement.");
         meter.CreateObservableGauge("shipper.backlog.bytes", () => Backlog?.Invoke() ?? [], "By", "Bytes of each file not yet acknowledged.");
-        meter.CreateObservableGauge("shipper.lines.in_flight", () => InFlight?.Invoke() ?? 0, "{line}", "Lines sent and not yet acknowledged.");
+        meter.CreateObservableGauge("shipper.lines.in_flight", () => InFlight?.Invoke() ?? 0, "{line}", "Lines sent and not yet checkpointable.");
+        meter.CreateObservableGauge("shipper.buffer.batches", () => Buffered?.Invoke() ?? 0, "{batch}",
+            "Batches of read lines in the buffer between the tails and the sender; at Shipper:BufferBatches, reading waits.");
     }
 
     /// <summary>Set by the tailing coordinator: bytes behind, per file.</summary>
     public Func<IEnumerable<Measurement<long>>>? Backlog { get; set; }
 
-    /// <summary>Set by the sender: lines sent and not yet acknowledged.</summary>
+    /// <summary>Set by the sender: lines sent and not yet checkpointable (what its in-flight window holds).</summary>
     public Func<int>? InFlight { get; set; }
+
+    /// <summary>Set by the buffer: batches waiting for the sender.</summary>
+    public Func<int>? Buffered { get; set; }
 
     public long ReadTotal => _read.Total;
 

@@ -13,11 +13,7 @@ public static class CheckpointExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<CheckpointMetrics>();
         builder.Services.AddSingleton<StateCheckpointer>();
-        builder.Services.AddOptions<Clickstream.Consumer.Lake.LakeOptions>().BindConfiguration(Clickstream.Consumer.Lake.LakeOptions.SectionName)
-            .Validate<Microsoft.Extensions.Options.IOptions<CheckpointOptions>>((lake, checkpoints) => !lake.Enabled || checkpoints.Value.Enabled,
-                "Lake:Directory needs checkpoints (Checkpoints:Directory or Blob*): the lake's exactly-once rides on them.")
-            .ValidateOnStart();
-        builder.Services.AddSingleton<Clickstream.Consumer.Lake.EventLake>();
+        builder.AddEventLake();
         return builder;
     }
 }

@@ -112,6 +112,7 @@ public sealed partial class StateCheckpointer(
             }
 
             _restoredSequence = sequence;
+            _lastWritten = sequence!.Value; // stored: the lake's waiting parts are published from it without new events
             if (lake.Enabled)
             {
                 lake.Restored(sequence);
@@ -155,6 +156,7 @@ public sealed partial class StateCheckpointer(
         {
             _next.Remove(partition);
             _dirty = true;
+            lake.Restarted(partition);
             if (!_topicRestarted)
             {
                 _topicRestarted = true;
@@ -235,7 +237,7 @@ public sealed partial class StateCheckpointer(
         Enabled, _store?.Location, _restoredSequence, _restoredPosition, Position,
         metrics.Written, metrics.Failed, metrics.Corrupt, metrics.RestartedPartitions, metrics.LastBytes, metrics.LastCaptureMs, metrics.LastWriteMs);
 
-    private (long Sequence, ReadOnlyMemory<byte> Bytes, List<Lake.LakeEvent>? Events) Capture()
+    private (long Sequence, ReadOnlyMemory<byte> Bytes, Lake.LakeBatch? Events) Capture()
     {
         var started = Stopwatch.GetTimestamp();
         Dictionary<int, long> offsets;
@@ -251,7 +253,7 @@ public sealed partial class StateCheckpointer(
         return (sequence, bytes, lake.Enabled ? lake.Seal() : null);
     }
 
-    private void Store(long sequence, ReadOnlyMemory<byte> bytes, List<Lake.LakeEvent>? events)
+    private void Store(long sequence, ReadOnlyMemory<byte> bytes, Lake.LakeBatch? events)
     {
         try
         {

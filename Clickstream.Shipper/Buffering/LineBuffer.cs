@@ -23,13 +23,16 @@ public sealed class LineBuffer
 
     private readonly Channel<ShipLine[]> _channel;
 
-    public LineBuffer(IOptions<ShipperOptions> options) =>
+    public LineBuffer(IOptions<ShipperOptions> options, ShipperMetrics metrics)
+    {
         _channel = Channel.CreateBounded<ShipLine[]>(new BoundedChannelOptions(options.Value.BufferBatches)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
             SingleWriter = false, // one tail per file
         });
+        metrics.Buffered = () => Batches;
+    }
 
     /// <summary>The sink's end.</summary>
     public ChannelReader<ShipLine[]> Reader => _channel.Reader;

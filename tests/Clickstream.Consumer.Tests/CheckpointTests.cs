@@ -99,7 +99,7 @@ public sealed class CheckpointFormatTests
 public sealed class CheckpointRestartTests
 {
     /// <summary>The consumer in-process with checkpoints every 200 ms in <paramref name="directory"/> (null: none), plus <paramref name="settings"/>.</summary>
-    internal static IHost Start(string bootstrap, string? directory, IReadOnlyDictionary<string, string?>? settings = null)
+    internal static IHost Start(string bootstrap, string? directory, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -113,6 +113,7 @@ public sealed class CheckpointRestartTests
         });
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddClickstreamConsumer();
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         host.Start();
         return host;

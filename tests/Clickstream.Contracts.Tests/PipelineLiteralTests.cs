@@ -38,7 +38,7 @@ public sealed partial class PipelineLiteralTests
     /// </summary>
     private static readonly string[] HandWrittenLinesLeft =
     [
-        "bench/consumer.sh", "bench/history.sh", "bench/shipper.sh",
+        "bench/consumer.sh", "bench/history.sh", "bench/lake.sh", "bench/shipper.sh",
         "tests/Clickstream.Consumer.Tests/AggregateTests.cs", "tests/Clickstream.Consumer.Tests/ConsumingTests.cs",
         "tests/Clickstream.Consumer.Tests/TopicFixture.cs", "tests/Clickstream.EndToEnd.Tests/EventHubsLocalTests.cs",
         "tests/Clickstream.Shipper.Tests/LineInspectorTests.cs", "tests/Clickstream.Shipper.Tests/ShipperComponentTests.cs",
