@@ -1,10 +1,10 @@
-using System.Text;
 using System.Text.Json;
 using Clickstream.Consumer.Checkpoints;
 using Clickstream.Consumer.Consuming;
 using Clickstream.Consumer.Lake;
 using Clickstream.Consumer.Stats;
 using Clickstream.Consumer.Stats.History;
+using Clickstream.Contracts;
 using Clickstream.ServiceDefaults.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,8 +28,10 @@ public sealed class CheckpointUpgradeTests
         {
             time.Advance(TimeSpan.FromMinutes(7.2));
             var at = time.GetUtcNow();
-            var line = $$"""{"remote":"203.0.113.9","time":"{{at:yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"/i?e=pv&aid=site{{i % 3}}&url=https%3A%2F%2Fexample.com%2Fp{{i % 7}}{{(i % 5 == 0 ? "%3Futm_campaign%3Dc" + (i % 2) : "")}}&refr=https%3A%2F%2Fsearch.example%2F","code":"200","referer":"-","agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0","cookie":"{{i % 40:x32}}"}""";
-            stats.Apply(ClickEvent.Parse(Encoding.UTF8.GetBytes(line))!);
+            var path = $"/i?e=pv&aid=site{i % 3}&url=https%3A%2F%2Fexample.com%2Fp{i % 7}{(i % 5 == 0 ? "%3Futm_campaign%3Dc" + (i % 2) : "")}&refr=https%3A%2F%2Fsearch.example%2F";
+            var entry = new AccessLogEntry("203.0.113.9", null, at, "GET", path, 200, 43, null, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", $"{i % 40:x32}", null);
+            var line = new byte[entry.MaxLength];
+            stats.Apply(ClickEvent.Parse(line.AsSpan(0, entry.Format(line)).TrimEnd((byte)'\n'))!);
         }
     }
 
