@@ -255,10 +255,12 @@ sealed class Forward(EventLake lake) : IAppliedEventObserver
 }
 CS
 run() { rm -rf "$dir/work"; mkdir -p "$dir/work"; dotnet run --file "$dir/history.cs" -- "$1" "$2" "$3" "$dir/work" "${4:-0}"; }
-main=$(run main "$events" "$days" "$lake_events" | tee /dev/stderr | grep '^main ')
+run main "$events" "$days" "$lake_events" | tee "$out/main.txt"
+main=$(grep '^main ' "$out/main.txt")
 # 10 sites x 1,000,000 visitors: 33,333 events a simulated day reach nearly every visitor of the pool within 90 days.
 size_days=${SIZE_DAYS:-180}
-size=$(run size "$((size_days * 33333))" "$size_days" | tee /dev/stderr | grep '^size ')
+run size "$((size_days * 33333))" "$size_days" | tee "$out/size.txt"
+size=$(grep '^size ' "$out/size.txt")
 get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 half=$((size_days / 2))
 echo "RESULT bench=history events=$events days=$days checkpoint_bytes=$(get "$main" checkpoint_bytes) checkpoint_capture_ms=$(get "$main" capture_ms) checkpoint_write_ms=$(get "$main" write_ms) checkpoint_brotli_bytes=$(get "$main" brotli_bytes) checkpoint_brotli_ms=$(get "$main" brotli_ms) restart_restore_ms=$(get "$main" restore_ms) restart_replay_ms=$(get "$main" replay_ms) apply_eps=$(get "$main" apply_eps) lake_events=$(get "$main" lake_events) lake_eps=$(get "$main" lake_eps) duckdb_ms=$(get "$main" duckdb_ms) duckdb_count=$(get "$main" duckdb_count) peak_rss=$(get "$main" peak_rss) state_${half}d_bytes=$(get "$size" state_${half}d_bytes) rss_${half}d=$(get "$size" rss_${half}d) state_${size_days}d_bytes=$(get "$size" state_${size_days}d_bytes) rss_${size_days}d=$(get "$size" rss_${size_days}d) peak_rss_size=$(get "$size" peak_rss_${size_days}d)" | tee "$out/result.txt"
