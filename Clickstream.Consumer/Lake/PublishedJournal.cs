@@ -46,6 +46,10 @@ internal sealed class PublishedJournal(ILakeStore store)
         return result;
     }
 
+    /// <summary>The files noted in <paramref name="folder"/> (<c>site=…/date=…/hour=…</c>), the newest first.</summary>
+    public IEnumerable<PublishedFile> In(string folder) =>
+        Load().Where(f => f.File.StartsWith(folder + "/", StringComparison.Ordinal)).OrderByDescending(f => f.Last);
+
     private List<PublishedFile> Load()
     {
         if (_files is null)

@@ -119,14 +119,15 @@ public sealed class ReconciliationApiTests
     [Fact]
     public async Task Pixel_and_shipper_counters_are_fetched_and_compared_with_what_was_applied()
     {
-        var port = TestEnvironment.FreeTcpPort();
         var fake = WebApplication.CreateSlimBuilder();
-        fake.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // Port 0: bound and kept by the stand-in, read back once it is started.
+        fake.WebHost.UseUrls("http://127.0.0.1:0");
         await using var stand = fake.Build();
         stand.MapGet("/pixel/stats", () => Results.Text("""{"hitsServed":12,"linesWritten":12,"linesDropped":0}""", "application/json"));
         stand.MapGet("/shipper/stats", () => Results.Text(
             """{"linesRead":12,"linesSent":12,"linesAcked":12,"deadLettered":0,"inFlight":0,"ackLatencyP99Ms":3.5}""", "application/json"));
         await stand.StartAsync();
+        var port = new Uri(stand.Urls.Single()).Port;
 
         await using var topic = new TopicFixture(partitions: 1);
         topic.ProduceHits(0, 10);

@@ -1,5 +1,8 @@
 using System.Globalization;
 using Clickstream.Tests;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Clickstream.Consumer.Tests;
@@ -21,11 +24,12 @@ public sealed class BrowserTests
         topic.ProduceHits(0, 5);
         topic.Flush();
 
-        var port = TestEnvironment.FreeTcpPort();
         await using var factory = new ConsumerFactory(topic.BootstrapServers);
-        factory.UseKestrel(port);
+        // Port 0: Kestrel binds a free port and keeps it; the address it took is read back.
+        factory.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         factory.StartServer();
-        var url = $"http://127.0.0.1:{port}/";
+        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var url = $"http://127.0.0.1:{new Uri(address).Port}/";
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

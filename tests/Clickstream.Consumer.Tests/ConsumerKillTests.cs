@@ -95,17 +95,16 @@ public sealed class ConsumerKillTests(ITestOutputHelper output)
     {
         private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
         private readonly ChildProcess _process;
-        private readonly string _url;
 
         public ConsumerProcess(string bootstrap, string directory, int run, TimeSpan interval)
         {
-            var port = TestEnvironment.FreeTcpPort();
-            _url = $"http://127.0.0.1:{port}";
             var dll = Path.Combine(AppContext.BaseDirectory, "Clickstream.Consumer.dll");
             _process = new ChildProcess(dll, new Dictionary<string, string>
             {
-                ["ASPNETCORE_URLS"] = _url,
+                // Port 0: Kestrel binds a free port and keeps it, and says which (ChildProcess.ListeningPort).
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
                 ["Logging__LogLevel__Clickstream.Consumer.Checkpoints"] = "Information",
                 ["ConnectionStrings__kafka"] = bootstrap,
                 // A group of its own each run: the killed member's session would otherwise hold the partitions
@@ -120,11 +119,14 @@ public sealed class ConsumerKillTests(ITestOutputHelper output)
 
         public string Output => _process.Output;
 
+        /// <summary>Port 0 until the consumer has said where it listens: requests fail, as before it is up.</summary>
+        private string Url => $"http://127.0.0.1:{_process.ListeningPort}";
+
         public async Task<JsonElement?> CheckpointAsync()
         {
             try
             {
-                return await Http.GetFromJsonAsync<JsonElement>($"{_url}/api/checkpoint");
+                return await Http.GetFromJsonAsync<JsonElement>($"{Url}/api/checkpoint");
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
@@ -146,7 +148,7 @@ public sealed class ConsumerKillTests(ITestOutputHelper output)
             }
         }
 
-        public Task<JsonElement> StatsAsync(string query) => Http.GetFromJsonAsync<JsonElement>($"{_url}/api/stats{query}");
+        public Task<JsonElement> StatsAsync(string query) => Http.GetFromJsonAsync<JsonElement>($"{Url}/api/stats{query}");
 
         /// <summary>SIGKILL: no shutdown, no last checkpoint.</summary>
         public void Kill() => _process.Kill();

@@ -58,14 +58,8 @@ public sealed class LakeBlobTests
 
         // Listed in the container, downloaded, read by DuckDB.
         using var download = TestEnvironment.CreateTempDirectory("clickstream-lake-download");
-        var names = Committed(container, "site=");
-        Assert.All(names, n => Assert.Matches(@"^site=(shop|blog)/date=\d{4}-\d{2}-\d{2}/hour=\d{2}/events-\d{12}-\d{12}\.parquet$", n));
-        foreach (var name in names)
-        {
-            var path = Path.Combine(download.Path, name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await container.GetBlobClient(name).DownloadToAsync(path);
-        }
+        Assert.All(Committed(container, "site="), n => Assert.Matches(@"^site=(shop|blog)/date=\d{4}-\d{2}-\d{2}/hour=\d{2}/events-\d{12}-\d{12}\.parquet$", n));
+        await DownloadAsync(container, download.Path);
 
         var files = LakeTests.Published(download.Path);
         Assert.Equal(500, LakeTests.Scalar($"SELECT count(*) FROM {files}"));
@@ -99,6 +93,103 @@ public sealed class LakeBlobTests
         Assert.Null(store.Read("site=a/date=2026-12-07/hour=00/events-2-2.parquet"));
         var staged = await container.GetBlockBlobClient("site=a/date=2026-12-07/hour=00/events-2-2.parquet").GetBlockListAsync(BlockListTypes.Uncommitted);
         Assert.Equal(5, staged.Value.UncommittedBlocks.Count());
+    }
+
+    [Fact]
+    public async Task Sigkilled_twice_while_it_publishes_to_Blob_Storage_the_consumer_ends_with_every_event_in_the_lake_once()
+    {
+        await using var azurite = await Azurite.StartAsync();
+        await using var topic = new TopicFixture();
+        var container = new BlobContainerClient(azurite.ConnectionString, "lake");
+        await container.CreateIfNotExistsAsync();
+        var produced = 0;
+        using var stop = new CancellationTokenSource();
+        var producer = Task.Run(async () =>
+        {
+            // Events of three past hours, two sites, keep arriving: with CloseAfter 0 hours are published all the time.
+            for (var i = 0; !stop.IsCancellationRequested; i += 100)
+            {
+                LakeTests.Produce(topic, i % 200 == 0 ? "shop" : "blog", i, i + 100, DateTimeOffset.UtcNow.AddHours(-2 - (i / 100 % 3)));
+                Volatile.Write(ref produced, i + 100);
+                await Task.Delay(100);
+            }
+        });
+
+        var dll = Path.Combine(AppContext.BaseDirectory, "Clickstream.Consumer.dll");
+        for (var run = 0; run <= 2; run++)
+        {
+            var url = $"http://127.0.0.1:{TestEnvironment.FreeTcpPort()}";
+            await using var consumer = new ChildProcess(dll, new Dictionary<string, string>
+            {
+                ["ASPNETCORE_URLS"] = url,
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["ConnectionStrings__kafka"] = topic.BootstrapServers,
+                ["Kafka__Consumer__Config__group.id"] = $"lake-kill-{run}",
+                ["Reconciliation__PixelUrl"] = "",
+                ["Reconciliation__ShipperUrl"] = "",
+                ["Checkpoints__BlobConnectionString"] = azurite.ConnectionString,
+                ["Checkpoints__BlobContainer"] = "checkpoints",
+                ["Checkpoints__Interval"] = "00:00:00.300",
+                ["Lake__BlobConnectionString"] = azurite.ConnectionString,
+                ["Lake__BlobContainer"] = "lake",
+                ["Lake__CloseAfter"] = "00:00:00",
+            });
+            if (run < 2)
+            {
+                // Killed once more files were published, at a moment of its own (mid-upload or not).
+                var before = Committed(container, "site=").Count;
+                Assert.True(await TestEnvironment.EventuallyAsync(() => Committed(container, "site=").Count >= before + 3, TimeSpan.FromSeconds(90)), consumer.Output);
+                await Task.Delay(Random.Shared.Next(0, 700));
+                consumer.Kill();
+                continue;
+            }
+
+            await stop.CancelAsync();
+            await producer.WaitAsync(TimeSpan.FromSeconds(60));
+            var hits = Volatile.Read(ref produced);
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => await TotalAsync(url) == hits, TimeSpan.FromSeconds(90)), $"{await TotalAsync(url)} of {hits}\n{consumer.Output}");
+            Assert.True(await TestEnvironment.EventuallyAsync(
+                () => Committed(container, EventLake.StagingDirectory + "/site=").Count == 0 && RowsIn(container) == hits,
+                TimeSpan.FromSeconds(90)), $"{RowsIn(container)} rows of {hits}\n{consumer.Output}");
+        }
+
+        using var download = TestEnvironment.CreateTempDirectory("clickstream-lake-download");
+        await DownloadAsync(container, download.Path);
+        var files = LakeTests.Published(download.Path);
+        var total = Volatile.Read(ref produced);
+        Assert.Equal(total, LakeTests.Scalar($"SELECT count(*) FROM {files}"));
+        Assert.Equal(total, LakeTests.Scalar($"SELECT count(DISTINCT event_id) FROM {files}"));
+    }
+
+    private static async Task<long> TotalAsync(string url)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            return (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(http, $"{url}/api/stats")).GetProperty("totalEvents").GetInt64();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>Rows in the published files, each downloaded and read.</summary>
+    private static long RowsIn(BlobContainerClient container)
+    {
+        using var download = TestEnvironment.CreateTempDirectory("clickstream-lake-rows");
+        DownloadAsync(container, download.Path).GetAwaiter().GetResult();
+        return Directory.GetFiles(download.Path, "*.parquet", SearchOption.AllDirectories).Sum(f => (long)EventLake.Read(f).Count);
+    }
+
+    private static async Task DownloadAsync(BlobContainerClient container, string directory)
+    {
+        foreach (var name in Committed(container, "site="))
+        {
+            var path = Path.Combine(directory, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await container.GetBlobClient(name).DownloadToAsync(path);
+        }
     }
 
     private static List<string> Committed(BlobContainerClient container, string prefix) =>

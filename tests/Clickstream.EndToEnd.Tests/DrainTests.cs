@@ -24,14 +24,11 @@ public sealed class DrainTests(ITestOutputHelper output)
         cluster.SetBrokerLatency(TimeSpan.FromMilliseconds(50));
         using var volume = TestEnvironment.CreateTempDirectory("clickstream-replica");
         var logs = Path.Combine(volume.Path, "logs");
-        var pixelPort = TestEnvironment.FreeTcpPort();
-        var shipperPort = TestEnvironment.FreeTcpPort();
-
-        using var pixel = ServiceProcess.Start("Clickstream.Pixel", pixelPort, output, new()
+        using var pixel = await ServiceProcess.StartAsync("Clickstream.Pixel", output, new()
         {
             ["AccessLog__Directory"] = logs,
-        });
-        using var shipper = ServiceProcess.Start("Clickstream.Shipper", shipperPort, output, new()
+        }, TimeSpan.FromMinutes(1));
+        using var shipper = await ServiceProcess.StartAsync("Clickstream.Shipper", output, new()
         {
             ["Shipper__Paths__0"] = Path.Combine(logs, "*.log"),
             ["Shipper__StateDirectory"] = Path.Combine(volume.Path, "shipper"),
@@ -39,15 +36,11 @@ public sealed class DrainTests(ITestOutputHelper output)
             ["Shipper__MaxInFlightMessages"] = "20",
             ["Kafka__Topic"] = PipelineDefaults.Topic,
             ["ConnectionStrings__kafka"] = cluster.BootstrapServers,
-        });
+        }, TimeSpan.FromMinutes(1));
+        var (pixelPort, shipperPort) = (pixel.Port, shipper.Port);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var pixelUri = new Uri($"http://127.0.0.1:{pixelPort}/");
-        foreach (var (service, port) in new[] { (pixel, pixelPort), (shipper, shipperPort) })
-        {
-            var up = await TestEnvironment.EventuallyAsync(async () => await ServiceProcess.IsHealthyAsync(http, port), TimeSpan.FromMinutes(1));
-            Assert.True(up, $"{service.Name} did not answer /health: {service.Output}");
-        }
 
         // Load until both processes are gone; only hits answered 200 count.
         var answered = new ConcurrentBag<int>();

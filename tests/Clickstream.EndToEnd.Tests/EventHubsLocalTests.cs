@@ -23,9 +23,9 @@ public class EventHubsLocalFixture : PipelineFixture
 
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(3);
 
-    public int EventHubsPort { get; } = TestEnvironment.FreeTcpPort();
+    public int EventHubsPort { get; private set; }
 
-    public int EmulatorConventionPort { get; } = TestEnvironment.FreeTcpPort();
+    public int EmulatorConventionPort { get; private set; }
 
     public string CaPath => Path.Combine(DataDirectory, "kafka-tls", EventHubsDevelopmentRules.CaFileName);
 
@@ -42,6 +42,12 @@ public class EventHubsLocalFixture : PipelineFixture
     ];
 
     protected override IEnumerable<string> ExtraArguments => LocalArguments();
+
+    protected override IReadOnlyList<int> PickExtraPorts()
+    {
+        (EventHubsPort, EmulatorConventionPort) = (TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort());
+        return [EventHubsPort, EmulatorConventionPort];
+    }
 
     public string Connection(string rule, string key) =>
         EventHubsDevelopmentRules.ConnectionString("localhost", EventHubsPort, rule, key, PipelineDefaults.Topic);

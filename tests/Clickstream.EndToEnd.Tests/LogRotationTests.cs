@@ -54,18 +54,16 @@ public sealed class LogRotationTests(ITestOutputHelper output)
         cluster.CreateTopic(PipelineDefaults.Topic, 4);
         using var directory = TestEnvironment.CreateTempDirectory("clickstream-logrotate");
         using var pixel = RotatedPixel.Start(kind, rotation, directory.Path, output);
-        var shipperPort = TestEnvironment.FreeTcpPort();
-        using var shipper = ServiceProcess.Start("Clickstream.Shipper", shipperPort, output, new()
+        using var shipper = await ServiceProcess.StartAsync("Clickstream.Shipper", output, new()
         {
             ["Shipper__Paths__0"] = Path.Combine(Path.GetDirectoryName(pixel.LogFile)!, "*.log"),
             ["Shipper__StateDirectory"] = Path.Combine(directory.Path, "shipper"),
             ["Shipper__RotateWait"] = "00:00:01",
             ["Kafka__Topic"] = PipelineDefaults.Topic,
             ["ConnectionStrings__kafka"] = cluster.BootstrapServers,
-        });
+        }, Patience);
+        var shipperPort = shipper.Port;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        Assert.True(await TestEnvironment.EventuallyAsync(() => ServiceProcess.IsHealthyAsync(http, shipperPort), Patience),
-            $"the shipper did not answer /health: {shipper.Output}");
         var logrotate = new Logrotate(directory.Path, pixel.Config(rotation));
 
         var answered = new ConcurrentBag<int>();
@@ -220,20 +218,13 @@ public sealed class LogRotationTests(ITestOutputHelper output)
             }
 
             var logs = Path.Combine(directory, "logs");
-            var port = TestEnvironment.FreeTcpPort();
-            var pixel = ServiceProcess.Start("Clickstream.Pixel", port, output, new()
+            var pixel = ServiceProcess.StartAsync("Clickstream.Pixel", output, new()
             {
                 ["AccessLog__Directory"] = logs,
                 // Told by the postrotate script: a flush interval beyond the test leaves only the signal to make it reopen.
                 ["AccessLog__FlushInterval"] = rotation == Rotation.CreateAndReopen ? "01:00:00" : "00:00:00.250",
-            });
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            var up = TestEnvironment.EventuallyAsync(() => ServiceProcess.IsHealthyAsync(http, port), Patience).GetAwaiter().GetResult();
-            if (!up)
-            {
-                pixel.Dispose();
-                throw new InvalidOperationException($"the pixel did not answer /health: {pixel.Output}");
-            }
+            }, Patience).GetAwaiter().GetResult();
+            var port = pixel.Port;
 
             // SIGHUP and SIGUSR1 in turn, one per rotation: the pixel reopens on either.
             var turn = Path.Combine(directory, "sent-hup");

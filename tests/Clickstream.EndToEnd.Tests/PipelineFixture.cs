@@ -47,6 +47,9 @@ public class PipelineFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>Ports of a derived fixture's own (its <see cref="ExtraArguments"/> name them), picked again with ours on each attempt.</summary>
+    protected virtual IReadOnlyList<int> PickExtraPorts() => [];
+
     /// <summary>The resources the first start waits to be healthy; a fixture that starts broken waits for fewer.</summary>
     protected virtual IEnumerable<string> HealthyAtStart => ["kafka", "pixel", "shipper", "consumer"];
 
@@ -57,6 +60,7 @@ public class PipelineFixture : IAsyncLifetime
         for (var attempt = 1; ; attempt++)
         {
             (PixelPort, ConsumerPort, KafkaPort) = (TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort());
+            var extraPorts = PickExtraPorts();
             try
             {
                 await StartAsync(ExtraArguments, HealthyAtStart);
@@ -65,7 +69,7 @@ public class PipelineFixture : IAsyncLifetime
             catch (ServiceDidNotStartException) when (attempt < 3)
             {
                 await StopAsync();
-                if (TestEnvironment.AreFree(PixelPort, ConsumerPort, KafkaPort))
+                if (TestEnvironment.AreFree([PixelPort, ConsumerPort, KafkaPort, .. extraPorts]))
                 {
                     throw; // not a port taken by someone else
                 }

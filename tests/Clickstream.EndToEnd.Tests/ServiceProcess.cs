@@ -1,28 +1,32 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Clickstream.Contracts;
+using Clickstream.Tests;
 using Xunit.Abstractions;
 
 namespace Clickstream.EndToEnd.Tests;
 
-/// <summary>One service as its container runs it: <c>dotnet Service.dll</c>, configured by environment variables.</summary>
+/// <summary>
+/// One service as its container runs it (<see cref="ChildProcess"/>: <c>dotnet Service.dll</c>, configured by
+/// environment variables), on a port it binds itself, with everything it printed kept for the tests that count
+/// its log lines.
+/// </summary>
 internal sealed class ServiceProcess : IDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly StringBuilder _output = new();
 
-    private ServiceProcess(string name, Process process)
+    private ServiceProcess(string dll, Dictionary<string, string> environment)
     {
-        Name = name;
-        _process = process;
+        _process = new ChildProcess(dll, environment, Append);
     }
-
-    public string Name { get; }
 
     public bool HasExited => _process.HasExited;
 
     public int Pid => _process.Id;
+
+    /// <summary>Where it listens, once Kestrel has said so; 0 before (see <see cref="StartAsync"/>).</summary>
+    public int Port => _process.ListeningPort;
 
     public string Output
     {
@@ -35,38 +39,43 @@ internal sealed class ServiceProcess : IDisposable
         }
     }
 
-    public static ServiceProcess Start(string project, int port, ITestOutputHelper log, Dictionary<string, string> environment)
+    /// <summary>
+    /// Starts the service on port 0 (Kestrel binds a free port and keeps it: no window in which another process takes
+    /// it) and waits until it has said which port and answers <c>/health</c> there.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(string project, ITestOutputHelper log, Dictionary<string, string> environment, TimeSpan patience)
     {
         // The service's build output next to this test's (tests/…/bin/<Configuration>/net10.0 → <Project>/bin/<Configuration>/net10.0).
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var dll = Path.Combine(DeploymentTests.RepositoryRoot, project, "bin", framework.Parent!.Name, framework.Name, project + ".dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", [dll])
+        var settings = new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll),
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            // The line that names the port.
+            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
         foreach (var (key, value) in environment)
         {
-            start.Environment[key] = value;
+            settings[key] = value;
         }
 
-        var process = Process.Start(start)!;
-        var service = new ServiceProcess(project, process);
-        process.OutputDataReceived += (_, e) => service.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        log.WriteLine($"{project}: pid {process.Id}, port {port}");
+        var service = new ServiceProcess(dll, settings);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var up = await TestEnvironment.EventuallyAsync(async () => service.HasExited || (service.Port != 0 && await IsHealthyAsync(http, service.Port)), patience);
+        if (!up || service.HasExited)
+        {
+            service.Dispose();
+            throw new InvalidOperationException($"{project} did not answer /health (port {service.Port}): {service.Output}");
+        }
+
+        log.WriteLine($"{project}: pid {service.Pid}, port {service.Port}");
         return service;
     }
 
     /// <summary>SIGTERM to every given process in one call, as the platform stops a replica.</summary>
     public static void Terminate(params ServiceProcess[] services)
     {
-        using var kill = Process.Start("kill", ["-TERM", .. services.Select(s => s._process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", .. services.Select(s => s.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
         kill.WaitForExit();
     }
 
@@ -84,7 +93,7 @@ internal sealed class ServiceProcess : IDisposable
             using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
             return response.IsSuccessStatusCode;
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             return false;
         }
@@ -97,26 +106,13 @@ internal sealed class ServiceProcess : IDisposable
         return stats.RootElement.GetProperty(counter).GetInt64();
     }
 
-    private void Append(string? line)
+    private void Append(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
         lock (_output)
         {
             _output.AppendLine(line);
         }
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        _process.Dispose();
-    }
+    public void Dispose() => _process.DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -12,7 +12,6 @@ internal sealed class ShipperProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly ChildProcess _process;
-    private int _port;
 
     public ShipperProcess(IDictionary<string, string> settings)
     {
@@ -29,14 +28,14 @@ internal sealed class ShipperProcess : IAsyncDisposable
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        _process = new ChildProcess(DllPath, environment, ReadPort);
+        _process = new ChildProcess(DllPath, environment);
     }
 
     /// <summary>The shipper's build output, next to the tests' (same configuration).</summary>
     public static string DllPath { get; } = Locate();
 
     /// <summary>Where it answers <c>/stats</c>, once Kestrel has said so ("Now listening on: …"); 0 before.</summary>
-    public int Port => Volatile.Read(ref _port);
+    public int Port => _process.ListeningPort;
 
     public bool HasExited => _process.HasExited;
 
@@ -64,16 +63,6 @@ internal sealed class ShipperProcess : IAsyncDisposable
     public void Kill() => _process.Kill();
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
-
-    private void ReadPort(string line)
-    {
-        const string listening = "Now listening on: http://127.0.0.1:";
-        if (line.IndexOf(listening, StringComparison.Ordinal) is var at and >= 0
-            && int.TryParse(line.AsSpan(at + listening.Length).TrimEnd(), out var port))
-        {
-            Volatile.Write(ref _port, port);
-        }
-    }
 
     private static string Locate()
     {
