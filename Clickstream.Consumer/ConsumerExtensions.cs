@@ -1,4 +1,5 @@
 using Clickstream.Consumer.Consuming;
+using Microsoft.AspNetCore.Builder;
 using Clickstream.Consumer.Reconciliation;
 using Clickstream.Consumer.Sink;
 using Clickstream.Consumer.Stats;
@@ -12,7 +13,9 @@ public static class ConsumerExtensions
 {
     public static IHostApplicationBuilder AddClickstreamConsumer(this IHostApplicationBuilder builder)
     {
-        builder.AddTelemetry(meters: [ConsumerMetrics.MeterName], activitySources: [ClickstreamConsumer.ActivitySourceName]);
+        // The page polls the API every few seconds (and holds the event stream): housekeeping, not hits.
+        builder.AddTelemetry(meters: [ConsumerMetrics.MeterName], activitySources: [ClickstreamConsumer.ActivitySourceName],
+            untracedPaths: [StatsApi.PathPrefix]);
         builder.Services.AddOptions<ConsumerOptions>().BindConfiguration(ConsumerOptions.SectionName)
             .Validate(o => o.Problem() is null, "Consumer options are invalid: DeduplicationWindow must be at least 1, RevokeDrainTimeout and AssignmentQueryTimeout positive.")
             .ValidateOnStart();

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -66,7 +67,8 @@ public static class Extensions
                     .AddAspNetCoreInstrumentation(options =>
                         // Probes and the reconciliation strip's once-a-second polling would bury the one trace
                         // per hit in the Traces view, as Aspire's templates keep health checks out of it.
-                        options.Filter = context => !IsHousekeeping(context.Request.Path, served: true))
+                        // Composed with a service's own untraced paths (AddTelemetry), whichever is configured first.
+                        options.Filter = Both(options.Filter, context => !IsHousekeeping(context.Request.Path, served: true)))
                     .AddHttpClientInstrumentation(options =>
                         // The polling side too: its client span would be a root trace of its own every second.
                         options.FilterHttpRequestMessage = request =>
@@ -84,13 +86,27 @@ public static class Extensions
     /// theirs: each service names its own, so these defaults know none of them. Without an exporter
     /// (no <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>) nothing is registered and the names are ignored.
     /// </summary>
-    public static TBuilder AddTelemetry<TBuilder>(this TBuilder builder, string[] meters, string[] activitySources)
+    /// <param name="untracedPaths">
+    /// Paths this service serves that are housekeeping rather than part of a hit, such as what its own page polls
+    /// every few seconds: left out of tracing like the probes (matched by path segments), so they do not bury the
+    /// hits' traces. Their request metrics are still recorded.
+    /// </param>
+    public static TBuilder AddTelemetry<TBuilder>(this TBuilder builder, string[] meters, string[] activitySources, string[]? untracedPaths = null)
         where TBuilder : IHostApplicationBuilder
     {
         builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(meters));
         builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddSource(activitySources));
+        if (untracedPaths is { Length: > 0 })
+        {
+            builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
+                options.Filter = Both(options.Filter, context => !untracedPaths.Any(p => context.Request.Path.StartsWithSegments(p))));
+        }
+
         return builder;
     }
+
+    private static Func<HttpContext, bool> Both(Func<HttpContext, bool>? first, Func<HttpContext, bool> second) =>
+        first is null ? second : context => first(context) && second(context);
 
     /// <summary>
     /// Probes and <c>/stats</c> polling: many a minute, never part of a hit. A request we send may go through

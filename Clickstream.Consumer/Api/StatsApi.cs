@@ -14,9 +14,12 @@ namespace Microsoft.AspNetCore.Builder;
 
 public static class StatsApi
 {
+    /// <summary>Where the API lives; left out of tracing (the page polls it).</summary>
+    public const string PathPrefix = "/api";
+
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
+        var api = app.MapGroup(PathPrefix);
         api.MapGet("/stats", StatsAsync);
         api.MapGet("/sites", (LiveStats stats) => TypedResults.Ok(stats.Sites.Sites()));
         api.MapGet("/reconciliation", (PipelineReconciler reconciler) => TypedResults.Ok(reconciler.Report()));

@@ -35,11 +35,14 @@ public ref struct AccessLogReader
             _json = new Utf8JsonReader(line);
             try
             {
-                _ended = !_json.Read() || _json.TokenType != JsonTokenType.StartObject;
+                if (!_json.Read() || _json.TokenType != JsonTokenType.StartObject)
+                {
+                    (_ended, Problem) = (true, "not a JSON object");
+                }
             }
-            catch (JsonException)
+            catch (JsonException ex)
             {
-                _ended = true;
+                (_ended, Problem) = (true, $"invalid JSON: {ex.Message}");
             }
         }
     }
@@ -54,6 +57,9 @@ public ref struct AccessLogReader
 
     /// <summary>After <see cref="Read"/> returned false: the line was one JSON object (white space after it allowed).</summary>
     public readonly bool IsValid => _ended && _valid;
+
+    /// <summary>Why the line is not one JSON object (for a dead letter), once <see cref="Read"/> returned false; null when it is.</summary>
+    public string? Problem { get; private set; }
 
     /// <summary>Moves to the next member with a string value; false at the end of the object or where the line stops being JSON.</summary>
     public bool Read()
@@ -102,21 +108,23 @@ public ref struct AccessLogReader
                 if (_json.TokenType == JsonTokenType.EndObject && _json.CurrentDepth == 0)
                 {
                     _ended = true;
+                    // Anything after the object (a second object on the same line) is not one hit.
                     var consumed = (int)_json.BytesConsumed;
                     _valid = _line[consumed..].Trim(" \t\r\n"u8).IsEmpty;
+                    Problem = _valid ? null : "data after the JSON object";
                     return false;
                 }
 
                 if (_json.TokenType != JsonTokenType.PropertyName)
                 {
-                    return Broken();
+                    return Broken("not a JSON object");
                 }
 
                 var name = _json.ValueSpan;
                 var escapedName = _json.ValueIsEscaped;
                 if (!_json.Read())
                 {
-                    return Broken();
+                    break;
                 }
 
                 if (_json.TokenType != JsonTokenType.String || escapedName)
@@ -131,16 +139,17 @@ public ref struct AccessLogReader
                 return true;
             }
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
+            return Broken($"invalid JSON: {ex.Message}");
         }
 
-        return Broken();
+        return Broken("truncated JSON object");
     }
 
-    private bool Broken()
+    private bool Broken(string problem)
     {
-        (_ended, _valid) = (true, false);
+        (_ended, _valid, Problem) = (true, false, problem);
         return false;
     }
 

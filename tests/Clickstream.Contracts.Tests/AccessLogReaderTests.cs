@@ -25,18 +25,19 @@ public sealed class AccessLogReaderTests
         }
 
         Assert.True(line.IsValid);
+        Assert.Null(line.Problem);
         Assert.Equal(Expected(bytes), members);
     }
 
     [Theory]
-    [InlineData("not json")]
-    [InlineData("[1,2]")]
-    [InlineData("""{"path":""")]
-    [InlineData("""{"path":"/i"}{"path":"/j"}""")]
-    [InlineData("""{"path":"/i",}""")]
-    [InlineData("""{"path":"/i" "code":"200"}""")]
-    [InlineData("")]
-    public void Anything_but_one_JSON_object_is_not_valid(string text)
+    [InlineData("not json", "invalid JSON")]
+    [InlineData("[1,2]", "not a JSON object")]
+    [InlineData("""{"path":""", "invalid JSON")]
+    [InlineData("""{"path":"/i"}{"path":"/j"}""", "data after the JSON object")]
+    [InlineData("""{"path":"/i",}""", "invalid JSON")]
+    [InlineData("""{"path":"/i" "code":"200"}""", "invalid JSON")]
+    [InlineData("", "invalid JSON")]
+    public void Anything_but_one_JSON_object_is_not_valid_and_says_why(string text, string problem)
     {
         var line = new AccessLogReader(Encoding.UTF8.GetBytes(text));
         while (line.Read())
@@ -44,6 +45,7 @@ public sealed class AccessLogReaderTests
         }
 
         Assert.False(line.IsValid);
+        Assert.StartsWith(problem, line.Problem);
     }
 
     [Theory]

@@ -40,12 +40,18 @@ public sealed class TraceTests
                     TimeSpan.FromMilliseconds(500)), "the reconciliation strip did not see every stage");
             }
 
-            // Our own request to the consumer is traced like any user's: let it be exported, then forget it.
+            // Anything traced while starting (the first requests): let it be exported, then forget it.
             Assert.True(await MoreMetricExportsAsync(otlp, 3), "a service exported no metrics");
             otlp.ClearSpans();
 
-            // Idle: the orchestrator probes every service and the strip polls the pixel and the shipper each second.
+            // Idle: the orchestrator probes every service, the strip polls the pixel and the shipper each second, and an
+            // open dashboard page polls the consumer's API and holds its event stream.
+            using var page = new CancellationTokenSource();
+            var polling = PollLikeThePageAsync(pipeline.ConsumerUri, page.Token);
             Assert.True(await MoreMetricExportsAsync(otlp, 10), "a service stopped exporting metrics");
+            await page.CancelAsync();
+            Assert.True(await polling > 0, "the page's polling got no answer");
+            Assert.True(await MoreMetricExportsAsync(otlp, 3), "a service stopped exporting metrics");
             Assert.True(otlp.Spans.Count == 0, $"traces while idle: {string.Join("; ", otlp.Spans.Take(10))}");
 
             using var pixel = new HttpClient { BaseAddress = pipeline.PixelUri };
@@ -84,6 +90,47 @@ public sealed class TraceTests
     {
         var start = Services.ToDictionary(s => s, otlp.MetricExports);
         return await TestEnvironment.EventuallyAsync(() => Services.All(s => otlp.MetricExports(s) >= start[s] + count), TimeSpan.FromMinutes(3));
+    }
+
+    /// <summary>
+    /// What the dashboard page (wwwroot/app.js, range.js) asks of the consumer until cancelled: the event stream, the
+    /// recent hits every 2 s, a range every 5 s and, without EventSource, the snapshot, sites and strip. Returns the
+    /// number of answers (each one a frame of the stream or a 200).
+    /// </summary>
+    private static async Task<int> PollLikeThePageAsync(Uri consumer, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = consumer };
+        var answers = 0;
+        try
+        {
+            using var stream = await http.GetAsync("/api/stream", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var events = new StreamReader(await stream.Content.ReadAsStreamAsync(cancellationToken));
+            string[] polled = ["/api/events/recent?n=20", "/api/stats?range=today", "/api/stats", "/api/sites", "/api/reconciliation", "/api/checkpoint"];
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (await events.ReadLineAsync(cancellationToken) is not { } line)
+                {
+                    break;
+                }
+
+                if (!line.StartsWith("event: stats", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                answers++; // once a second
+                foreach (var path in polled)
+                {
+                    using var response = await http.GetAsync(path, cancellationToken);
+                    answers += response.IsSuccessStatusCode ? 1 : 0;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return answers;
     }
 
     /// <summary>The traces the pixel started, one per hit.</summary>
