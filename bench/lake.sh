@@ -84,7 +84,7 @@ for (var i = 0; i < events; i++)
     checksum += r.At.Ticks + ids[i].Length + (r.Visitor is { } v ? (long)(v & 1) : 0) + (int)e.Type + e.Site.Length + (e.PagePath?.Length ?? 0)
         + (e.PageTitle?.Length ?? 0) + (e.Source?.Length ?? 0) + (e.Channel?.Length ?? 0) + (e.Campaign?.Length ?? 0) + (e.CustomEventName?.Length ?? 0)
         + (e.UserAgent.Browser?.Length ?? 0) + (e.UserAgent.OperatingSystem?.Length ?? 0) + (e.UserAgent.Device?.Length ?? 0) + (e.IsBot ? 1 : 0)
-        + (e.EngagedMs ?? 0) + (r.Line.Code?.Length ?? 0) + (r.Step is { } step ? (long)(step.Session & 1) : 0);
+        + (e.EngagedMs ?? 0) + (r.Line.Code?.Length ?? 0) + (r.Step is { } taken ? (long)(taken.Session & 1) : 0);
 }
 var loopCpu = Cpu() - loopCpuStart;
 GC.KeepAlive(checksum);

@@ -236,7 +236,10 @@ public sealed partial class EventLake : IAppliedEventObserver
 
             try
             {
-                Publish(hour.Key, [.. hour.OrderBy(p => p.Sequence).Select(p => (p.Name, p.Sequence!.Value))], committed);
+                if (Unpublished(hour.Key, [.. hour.OrderBy(p => p.Sequence).Select(p => (p.Name, p.Sequence!.Value))]) is { Count: > 0 } unpublished)
+                {
+                    Publish(hour.Key, unpublished, committed);
+                }
             }
             catch (Exception ex) when (IsStorageFailure(ex))
             {
@@ -251,6 +254,40 @@ public sealed partial class EventLake : IAppliedEventObserver
     {
         using var stream = File.OpenRead(path);
         return ParquetSerializer.DeserializeAsync<LakeEvent>(stream).GetAwaiter().GetResult().Data;
+    }
+
+    /// <summary>
+    /// The parts (ascending) less those a published file already holds: a publish stopped between committing its
+    /// file and deleting its parts (a kill, a failed delete) left them, and merged again, with a newer part, they
+    /// would make a second file of the same rows. Every part of an hour up to a published file's last checkpoint
+    /// went into that file or an earlier one, so such parts are deleted.
+    /// </summary>
+    private List<(string Name, long Sequence)> Unpublished(string folder, List<(string Name, long Sequence)> parts)
+    {
+        foreach (var file in _journal!.In(folder))
+        {
+            if (parts[0].Sequence > file.Last)
+            {
+                break;
+            }
+
+            if (!_store!.Exists(file.File))
+            {
+                // Staged and noted, never committed: its parts are still to publish.
+                continue;
+            }
+
+            var held = parts.Where(p => p.Sequence <= file.Last).ToList();
+            foreach (var part in held)
+            {
+                _store.Delete(part.Name);
+            }
+
+            LogLeftovers(held.Count, file.File);
+            return [.. parts.Where(p => p.Sequence > file.Last)];
+        }
+
+        return parts;
     }
 
     private void Publish(string folder, List<(string Name, long Sequence)> parts, long committed)
@@ -396,6 +433,9 @@ public sealed partial class EventLake : IAppliedEventObserver
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing {Hour} in {Location} failed; the next round tries again")]
     private partial void LogPublishFailed(Exception ex, string hour, string location);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Parts} staging parts already in {File} (a publish stopped before deleting them) deleted")]
+    private partial void LogLeftovers(int parts, string file);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The lake part {Name}, of a checkpoint that was not stored, could not be removed")]
     private partial void LogOrphan(Exception ex, string name);

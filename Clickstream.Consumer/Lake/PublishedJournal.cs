@@ -13,7 +13,7 @@ internal sealed class PublishedJournal(ILakeStore store)
     public const string Name = EventLake.StagingDirectory + "/published.json";
 
     // Far more checkpoints than any store keeps to fall back to; older entries can no longer matter.
-    private const long Horizon = 1_000;
+    private const long Horizon = 100;
 
     private List<PublishedFile>? _files;
 
@@ -45,6 +45,10 @@ internal sealed class PublishedJournal(ILakeStore store)
 
         return result;
     }
+
+    /// <summary>The files noted in <paramref name="folder"/> (<c>site=…/date=…/hour=…</c>), the newest first.</summary>
+    public IEnumerable<PublishedFile> In(string folder) =>
+        Load().Where(f => f.File.StartsWith(folder + "/", StringComparison.Ordinal)).OrderByDescending(f => f.Last);
 
     private List<PublishedFile> Load()
     {
