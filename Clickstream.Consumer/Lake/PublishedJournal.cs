@@ -13,7 +13,7 @@ internal sealed class PublishedJournal(ILakeStore store)
     public const string Name = EventLake.StagingDirectory + "/published.json";
 
     // Far more checkpoints than any store keeps to fall back to; older entries can no longer matter.
-    private const long Horizon = 1_000;
+    private const long Horizon = 100;
 
     private List<PublishedFile>? _files;
 

@@ -6,6 +6,7 @@ using Clickstream.Tests;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 
 namespace Clickstream.Consumer.Tests;
@@ -59,10 +60,15 @@ public sealed class ShutdownTests
         var stats = host.Services.GetRequiredService<LiveStats>();
         Assert.True(await TestEnvironment.EventuallyAsync(() => stats.TotalEvents > 100, TimeSpan.FromSeconds(30)), $"{stats.Snapshot()}");
 
+        // An outage the consumer notices (its Kafka health check fails), then the backlog fills the hand-over buffer.
+        var health = host.Services.GetRequiredService<HealthCheckService>();
         topic.SetBrokerDown();
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await health.CheckHealthAsync()).Status == HealthStatus.Unhealthy,
+            TimeSpan.FromSeconds(60)), "the consumer never saw the broker down");
         topic.SetBrokerUp();
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        var handOver = host.Services.GetRequiredService<HandOver>();
+        Assert.True(await TestEnvironment.EventuallyAsync(() => handOver.Reader.Count == HandOver.BufferedBatches, TimeSpan.FromSeconds(60)),
+            $"the hand-over buffer never filled ({handOver.Reader.Count} of {HandOver.BufferedBatches} batches; {stats.Snapshot()})");
         Assert.True(stats.TotalEvents < Produced / 2, $"caught up before the stop ({stats.TotalEvents}): the buffer was not full");
 
         // Stopping must not wait out the host's shutdown timeout (it used to): with that timeout far beyond the wait
