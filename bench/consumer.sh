@@ -32,10 +32,14 @@ dotnet build Clickstream.Consumer -c Release -v q -nologo >/dev/null
 
 # The producer: a file-based C# app outside the repo (no central package management there).
 producer_dir=$(mktemp -d)
-cat > "$producer_dir/produce.cs" <<'CS'
+cat > "$producer_dir/produce.cs" <<CS
+#:project $PWD/Clickstream.Contracts/Clickstream.Contracts.csproj
+CS
+cat >> "$producer_dir/produce.cs" <<'CS'
 #:package Confluent.Kafka@2.16.0
 using System.Diagnostics;
 using System.Text;
+using Clickstream.Contracts;
 using Confluent.Kafka;
 
 var (bootstrap, count, topic, eventIdHeader, traceparentHeader) = (args[0], int.Parse(args[1]), args[2], args[3], args[4]);
@@ -85,9 +89,10 @@ for (var i = 0; i < count; i++)
     var query = $"e=pv&eid={Guid.NewGuid()}&aid=site{site}&p=web&tv=cs-1&url={Uri.EscapeDataString(url)}&refr={Uri.EscapeDataString(refr)}"
         + $"&page={Uri.EscapeDataString($"Page {i % 50} – Site {site}")}&dtm={at.ToUnixTimeMilliseconds()}&stm={at.ToUnixTimeMilliseconds()}"
         + $"&res=1920x1080&vp=1280x720&lang=en-GB&tz={Uri.EscapeDataString("Europe/London")}";
-    var line = $$"""{"remote":"172.21.{{v % 250}}.{{v % 199}}","host":"-","user":"-","time":"{{at:yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"/i?{{query}}","code":"200","size":"43","referer":"https://{{host}}/","agent":"{{agents[v % agents.Length]}}","cookie":"{{cookie}}","traceparent":"-"}""";
+    var line = new AccessLogEntry($"172.21.{v % 250}.{v % 199}", null, at, "GET", $"/i?{query}", 200, 43, $"https://{host}/",
+        agents[v % agents.Length], cookie, null).ToLine();
     var message = new Message<string, string> { Key = cookie, Value = line, Headers = [
-        new Header(eventIdHeader, Encoding.ASCII.GetBytes($"2049:131:0:{(long)i * 700}")),
+        new Header(eventIdHeader, EventIds.For("2049:131", 0, (long)i * 700)),
         new Header(traceparentHeader, Encoding.ASCII.GetBytes($"00-{i + 1:x32}-{i + 1:x16}-01"))] };
     while (true)
     {

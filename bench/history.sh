@@ -44,6 +44,7 @@ using Clickstream.Consumer.Lake;
 using Clickstream.Consumer.Stats;
 using Clickstream.Consumer.Stats.History;
 using Clickstream.Consumer.Stats.Sites;
+using Clickstream.Contracts;
 using Clickstream.Contracts.Analytics;
 using Clickstream.ServiceDefaults.Kafka;
 using DuckDB.NET.Data;
@@ -82,7 +83,9 @@ ClickEvent Event(Random random, long i)
     var site = v % 10;
     var page = (int)Math.Min(999, Math.Floor(Math.Pow(random.NextDouble(), 3) * 1000));
     var campaign = i % 7 == 0 ? $"%3Futm_campaign%3Dc{i % 300}" : "";
-    var line = $$"""{"remote":"203.0.113.{{v % 250}}","time":"{{time.GetUtcNow():yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"/i?e=pv&aid=site{{site}}&url=https%3A%2F%2Fsite{{site}}.example%2Fp{{page}}{{campaign}}&refr={{referrers[v % 5]}}","code":"200","referer":"-","agent":"{{agents[v % 3]}}","cookie":"{{v:x32}}"}""";
+    var line = new AccessLogEntry($"203.0.113.{v % 250}", null, time.GetUtcNow(), "GET",
+        $"/i?e=pv&aid=site{site}&url=https%3A%2F%2Fsite{site}.example%2Fp{page}{campaign}&refr={referrers[v % 5]}", 200, 43, null,
+        agents[v % 3], $"{v:x32}", null).ToLine();
     return ClickEvent.Parse(Encoding.UTF8.GetBytes(line), pool)!;
 }
 

@@ -37,6 +37,7 @@ using System.Text;
 using Clickstream.Consumer.Lake;
 using Clickstream.Consumer.Stats;
 using Clickstream.Consumer.Stats.Sites;
+using Clickstream.Contracts;
 using Clickstream.Contracts.Analytics;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,7 +64,9 @@ for (var i = 0; i < events; i++)
     time.Advance(TimeSpan.FromTicks(step));
     var v = random.Next(1_000_000);
     var site = v % 10;
-    var line = $$"""{"remote":"203.0.113.{{v % 250}}","time":"{{time.GetUtcNow():yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"/i?e=pv&aid=site{{site}}&url=https%3A%2F%2Fsite{{site}}.example%2Fp{{i % 200}}&refr=https%3A%2F%2Fwww.google.com%2F","code":"200","referer":"-","agent":"{{agents[v % 2]}}","cookie":"{{v:x32}}"}""";
+    var line = new AccessLogEntry($"203.0.113.{v % 250}", null, time.GetUtcNow(), "GET",
+        $"/i?e=pv&aid=site{site}&url=https%3A%2F%2Fsite{site}.example%2Fp{i % 200}&refr=https%3A%2F%2Fwww.google.com%2F", 200, 43, null,
+        agents[v % 2], $"{v:x32}", null).ToLine();
     stats.Apply(ClickEvent.Parse(Encoding.UTF8.GetBytes(line))!);
 }
 var ids = Enumerable.Range(0, events).Select(i => $"b:0:0:{i}").ToArray();

@@ -25,10 +25,11 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 port=$(free_port); emulator_http=$(free_port); shipper_http=$(free_port)
 partitions=128
 
-python3 - "$lines" "$out" <<'PY'
+python3 - "$lines" "$out" "$sample_line" <<'PY'
 import sys
-n, out = int(sys.argv[1]), sys.argv[2]
-head = '{"remote":"172.21.0.1","host":"-","user":"-","time":"2020-11-16T08:31:47+00:00","method":"GET","path":"/i?param=testing","code":"200","size":"43","referer":"-","agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36","cookie":"'
+n, out, sample = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+# The seed's line from bench/pipeline-defaults.sh, each with a cookie of its own (the message key).
+head = sample[:sample.index('"cookie":"') + len('"cookie":"')]
 with open(f"{out}/seed.log", "w") as seed, open(f"{out}/keyed.txt", "w") as keyed:
     for i in range(n):
         cookie = f"{(i * 2654435761) % 100000:032x}"

@@ -69,6 +69,21 @@ public readonly record struct AccessLogEntry(
         return w.Position;
     }
 
+    /// <summary>The line as text, without its newline: for tools, tests and benchmarks that build sample lines.</summary>
+    public string ToLine()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxLength);
+        try
+        {
+            var length = Format(buffer);
+            return Encoding.UTF8.GetString(buffer, 0, length - 1);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private static int Len(string? value) => value?.Length ?? 1;
 
     private ref struct LineWriter(Span<byte> output)

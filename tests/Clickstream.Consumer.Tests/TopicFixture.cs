@@ -25,7 +25,8 @@ internal sealed class TopicFixture : IAsyncDisposable
     public string BootstrapServers => _cluster.BootstrapServers;
 
     public static string Line(int i, string cookie, DateTimeOffset? time = null, string path = "/i?param=testing", string remote = "203.0.113.77") =>
-        $$"""{"remote":"{{remote}}","host":"-","user":"-","time":"{{(time ?? DateTimeOffset.UtcNow):yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"{{path}}","code":"200","size":"43","referer":"https://www.example.com/page{{i % 3}}","agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0","cookie":"{{cookie}}"}""";
+        new AccessLogEntry(remote, null, time ?? DateTimeOffset.UtcNow, "GET", path, 200, 43, $"https://www.example.com/page{i % 3}",
+            "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", cookie, null).ToLine();
 
     /// <summary>Produces one line; <paramref name="eventId"/> becomes the <c>event-id</c> header, <paramref name="traceParent"/> the <c>traceparent</c> one.</summary>
     public void Produce(string line, string? key, string? eventId, string? traceParent = null)

@@ -164,7 +164,7 @@ public sealed class EventHubsLocalTests(EventHubsLocalFixture pipeline) : IClass
         var before = await pipeline.TotalEventsAsync();
         var file = Path.Combine(pipeline.DataDirectory, "logs", "oversized.log");
         string Line(string cookie, string path) =>
-            $$"""{"remote":"127.0.0.1","host":"-","user":"-","time":"{{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffzzz}}","method":"GET","path":"{{path}}","code":"200","size":"43","referer":"-","agent":"test","cookie":"{{cookie}}"}""";
+            new AccessLogEntry("127.0.0.1", null, DateTimeOffset.UtcNow, "GET", path, 200, 43, null, "test", cookie, null).ToLine();
         var first = new string('f', 31) + "1";
         var last = new string('f', 31) + "2";
         var huge = Line(new string('f', 31) + "3", "/i?x=" + new string('x', 1_100_000));

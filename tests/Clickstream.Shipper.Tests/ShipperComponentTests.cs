@@ -13,7 +13,8 @@ public sealed class ShipperComponentTests() : ShipperTestBed("clickstream-shippe
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
     internal static string Line(int i) =>
-        $$"""{"remote":"10.0.0.{{i % 250}}","host":"-","user":"-","time":"2026-11-24T10:00:00+00:00","method":"GET","path":"/i?n={{i}}","code":"200","size":"43","referer":"-","agent":"test","cookie":"{{i % 97:x32}}"}""";
+        new AccessLogEntry($"10.0.0.{i % 250}", null, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero), "GET", $"/i?n={i}", 200, 43, null, "test",
+            $"{i % 97:x32}", null).ToLine();
 
     [Fact]
     public async Task Every_line_is_shipped_keyed_and_checkpointed_and_a_restart_resumes_without_duplicates()

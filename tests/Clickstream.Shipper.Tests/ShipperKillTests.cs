@@ -95,7 +95,7 @@ public sealed class ShipperKillTests(ITestOutputHelper output) : ShipperTestBed(
         // Duplicates: every copy beyond the first lies within the window after a checkpoint saved at a kill.
         var indexOf = offsets.Select((offset, index) => (offset, index)).ToDictionary(x => x.offset, x => x.index);
         var duplicated = records.GroupBy(r => r.EventId).Where(g => g.Count() > 1)
-            .Select(g => indexOf[long.Parse(g.Key.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture)]).ToList();
+            .Select(g => indexOf[EventIds.Offset(g.Key)!.Value]).ToList();
         var windowStarts = checkpointsAtKill.Select(c => Array.BinarySearch(offsets, c)).Select(i => i >= 0 ? i : ~i).ToList();
         var outside = duplicated.Where(d => !windowStarts.Any(s => d >= s && d < s + DuplicateWindow)).ToList();
         output.WriteLine($"{records.Count} records, {duplicated.Count} lines sent more than once, window starts {string.Join(", ", windowStarts)}");

@@ -1,11 +1,12 @@
 using System.Buffers.Text;
 using System.Text;
 
-namespace Clickstream.Shipper.Tailing;
+namespace Clickstream.Contracts;
 
 /// <summary>
-/// The source's event ids, <c>device:inode:generation:offset</c>: where a line was read, so the same line read
-/// again (after a restart) gets the same id and the consumer drops the copy.
+/// The <c>event-id</c> header's value, <c>device:inode:generation:offset</c>: where the source read a line, so the
+/// same line read again (after a restart) gets the same id and the consumer drops the copy. The consumer compares
+/// ids as opaque bytes; only the source makes them, and tools read the offset back.
 /// </summary>
 public static class EventIds
 {
@@ -24,4 +25,10 @@ public static class EventIds
     }
 
     public static byte[] For(string fileIdentity, long generation, long offset) => For(Prefix(fileIdentity, generation), offset);
+
+    /// <summary>The byte offset an id names (its last field), or null when it is not one of ours.</summary>
+    public static long? Offset(string id) =>
+        id.LastIndexOf(':') is var at and >= 0 && long.TryParse(id.AsSpan(at + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset)
+            ? offset
+            : null;
 }
