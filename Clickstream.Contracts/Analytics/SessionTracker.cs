@@ -17,8 +17,9 @@ public readonly record struct SessionStep(ulong Session, bool NewSession, bool N
 /// tracker whose own session outlasts ours still continues it) is closed for good, checked once per timeout of
 /// hit time, and only its visitor is remembered (8 bytes instead of the session's state), so that visitor's next
 /// session counts as returning. Open sessions are then those of the last hours, whatever the history's length.
-/// Beyond <c>maxTracked</c> open sessions, those idle past the timeout are closed first; if none is, a new
-/// visitor's events each count as a session of their own. At most <c>maxTracked</c> visitors are remembered,
+/// Beyond <c>maxTracked</c> open sessions, those idle past the timeout are closed first (looked for at most once per
+/// <see cref="FullPruneInterval"/> of hit time: a scan costs one step per open session, and a stream of new visitors at
+/// the bound would otherwise pay for one each); if none is, a new visitor's events each count as a session of their own. At most <c>maxTracked</c> visitors are remembered,
 /// the longest gone forgotten first (their next session counts as a new visitor's). Not thread-safe.
 /// </summary>
 public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1_000_000)
@@ -27,6 +28,9 @@ public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1
 
     /// <summary>A session idle this long is closed and forgotten (its visitor is remembered as seen).</summary>
     public static readonly TimeSpan Forget = TimeSpan.FromHours(2);
+
+    /// <summary>While the bound is reached, how often (in hit time) the open sessions are scanned for idle ones.</summary>
+    public static readonly TimeSpan FullPruneInterval = TimeSpan.FromMinutes(1);
 
     private struct State
     {
@@ -42,12 +46,16 @@ public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1
     private readonly Queue<ulong> _seenOrder = new();
     private ulong _nextSession;
     private long _nextPrune;
+    private long _nextFullPrune;
 
     /// <summary>Open sessions.</summary>
     public int Tracked => _states.Count;
 
     /// <summary>Visitors (per site) whose sessions were closed, remembered as seen.</summary>
     public int Remembered => _seen.Count;
+
+    /// <summary>Scans of every open session for idle ones so far (each costs one step per open session).</summary>
+    public long Scans { get; private set; }
 
     /// <param name="site">The event's site.</param>
     /// <param name="visitor">The visitor's id (cookie hash or cookieless id).</param>
@@ -66,8 +74,9 @@ public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1
         }
 
         var known = _states.TryGetValue(key, out var state);
-        if (!known && _states.Count >= maxTracked)
+        if (!known && _states.Count >= maxTracked && ticks >= _nextFullPrune)
         {
+            _nextFullPrune = ticks + FullPruneInterval.Ticks;
             Prune(ticks, Timeout);
         }
 
@@ -106,6 +115,7 @@ public sealed partial class SessionTracker(TimeProvider time, int maxTracked = 1
     /// <summary>Closes the sessions idle longer than <paramref name="idle"/>, remembering their visitors.</summary>
     private void Prune(long nowTicks, TimeSpan idle)
     {
+        Scans++;
         foreach (var (key, state) in _states)
         {
             if (nowTicks - state.LastTicks > idle.Ticks)

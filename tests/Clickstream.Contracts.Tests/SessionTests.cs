@@ -112,6 +112,31 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public void At_its_bound_a_stream_of_new_visitors_scans_the_open_sessions_once_a_minute_not_once_each()
+    {
+        // A load generator without cookies: every hit a new visitor, all within seconds, the bound soon reached.
+        var sessions = new SessionTracker(new FakeTimeProvider(Noon), maxTracked: 1_000);
+        for (var v = 0; v < 1_000; v++)
+        {
+            sessions.Track("shop", (ulong)v, PageView(), Noon.AddMilliseconds(v));
+        }
+
+        var before = sessions.Scans;
+        for (var v = 1_000; v < 21_000; v++)
+        {
+            Assert.True(sessions.Track("shop", (ulong)v, PageView(), Noon.AddSeconds(1).AddMilliseconds(v)).NewSession);
+        }
+
+        Assert.Equal(1_000, sessions.Tracked);
+        // 20,000 new visitors over 20 seconds of hit time: one scan (the first at the bound), not 20,000.
+        Assert.Equal(1, sessions.Scans - before);
+
+        // Later, with the early sessions idle past the timeout, the next new visitor's scan closes them.
+        Assert.True(sessions.Track("shop", 99_999, PageView(), Noon.AddMinutes(31).AddSeconds(30)).NewSession);
+        Assert.True(sessions.Tracked < 1_000, $"{sessions.Tracked} sessions still open");
+    }
+
+    [Fact]
     public void Sessions_idle_past_the_forget_time_close_and_their_visitors_still_return()
     {
         var sessions = new SessionTracker(new FakeTimeProvider(Noon));
