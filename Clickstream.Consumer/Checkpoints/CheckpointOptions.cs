@@ -1,3 +1,5 @@
+using Clickstream.Consumer.Storage;
+
 namespace Clickstream.Consumer.Checkpoints;
 
 /// <summary>Where and how often the consumer's state is checkpointed with the offsets it reflects.</summary>
@@ -40,9 +42,6 @@ public sealed class CheckpointOptions
             return Enabled ? new DirectoryCheckpointStore(Directory!) : null;
         }
 
-        var service = !string.IsNullOrWhiteSpace(BlobConnectionString)
-            ? new Azure.Storage.Blobs.BlobServiceClient(BlobConnectionString)
-            : new Azure.Storage.Blobs.BlobServiceClient(BlobServiceUri, new Azure.Identity.DefaultAzureCredential());
-        return new BlobCheckpointStore(service.GetBlobContainerClient(BlobContainer));
+        return new BlobCheckpointStore(BlobContainers.Open(BlobConnectionString, BlobServiceUri, BlobContainer));
     }
 }

@@ -1,4 +1,4 @@
-using Azure.Storage.Blobs;
+using Clickstream.Consumer.Storage;
 
 namespace Clickstream.Consumer.Lake;
 
@@ -36,9 +36,6 @@ public sealed class LakeOptions
             return Enabled ? new DirectoryLakeStore(Directory!) : null;
         }
 
-        var service = !string.IsNullOrWhiteSpace(BlobConnectionString)
-            ? new BlobServiceClient(BlobConnectionString)
-            : new BlobServiceClient(BlobServiceUri, new Azure.Identity.DefaultAzureCredential());
-        return new BlobLakeStore(service.GetBlobContainerClient(BlobContainer));
+        return new BlobLakeStore(BlobContainers.Open(BlobConnectionString, BlobServiceUri, BlobContainer));
     }
 }
